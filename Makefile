@@ -1,0 +1,69 @@
+# The two commands a newcomer needs: `make demo` and `make test`. See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+# Tests keep their files apart from the demo's data directory.
+TEST_ENV := HUB_DATA_DIR=$(CURDIR)/.test-data
+
+.PHONY: demo serve test test-postgres browser install install-test demo-code check lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev,postgres]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## Install, migrate, load the demo content and start the hub (web server and task worker).
+demo: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) createcachetable
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) demo_load
+	$(MANAGE) serve
+
+## Start the hub without loading demo content.
+serve: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) createcachetable
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) serve
+
+## Print the current two-step sign-in code of a demo account: make demo-code EMAIL=...
+demo-code: install
+	@$(MANAGE) demo_code $(EMAIL)
+
+## Debian's Chromium for the browser tests (never a downloaded browser).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; \
+	fi
+
+## Install what the tests need and run the whole suite, browser tests included.
+test: install-test browser
+	$(TEST_ENV) $(BIN)/python -m pytest
+
+## The same suite against PostgreSQL (HUB_DB_* say where; defaults suit a local server).
+test-postgres: install-test browser
+	$(TEST_ENV) HUB_DB_ENGINE=postgresql $(BIN)/python -m pytest
+
+check: install-test
+	$(TEST_ENV) HUB_SECURE=true HUB_SECRET_KEY=$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(50))') \
+	  HUB_ALLOWED_HOSTS=hub.example.org $(MANAGE) check --deploy --fail-level WARNING
+
+lint: install-test
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .test-data .pytest_cache

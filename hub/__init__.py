@@ -1,0 +1,1 @@
+"""The Police–Community Engagement Hub: one Django project, one app per capability."""

@@ -1,0 +1,31 @@
+from django.contrib import admin, messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from hub import policy
+
+
+class HubAdminSite(admin.AdminSite):
+    """The admin answers only to staff who have enrolled in two-step sign-in."""
+
+    site_header = "Engagement Hub administration"
+    site_title = "Engagement Hub admin"
+    index_title = "Administration"
+
+    def has_permission(self, request):
+        return policy.can_use_admin(request.user)
+
+    def login(self, request, extra_context=None):
+        user = request.user
+        if not user.is_authenticated:
+            query = urlencode({"next": request.GET.get("next", reverse("admin:index"))})
+            return redirect(f"{reverse('account_login')}?{query}")
+        if user.is_staff and policy.needs_mfa_enrolment(user):
+            messages.warning(request, "Set up two-step sign-in before you use the admin.")
+            return redirect("mfa_index")
+        if self.has_permission(request):
+            return redirect("admin:index")
+        # Everyone else finds nothing here, as with any other page they may not see.
+        raise Http404

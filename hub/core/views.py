@@ -1,0 +1,63 @@
+from django.db import connection
+from django.http import HttpResponseServerError, JsonResponse
+from django.template import loader
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+AREAS = {
+    "library": ("Resource library",
+                "Reports, toolkits, guides and papers contributed by partners, searchable in "
+                "full, with sensitive items shared only as their contributors decide."),
+    "assessment": ("Engagement assessment",
+                   "The research team's model as a working instrument: place an initiative "
+                   "between community-targeted and community-focussed, through many voices."),
+    "research": ("Research workspace",
+                 "Studies with pseudonymised transcripts, coding by theme, comparison by group "
+                 "and exchange with other qualitative-analysis tools."),
+    "community": ("Community and networking",
+                  "Events, discussion spaces for difficult conversations, ideas, briefings, "
+                  "consultations, success stories and funding leads."),
+}
+
+
+def home(request):
+    return render(request, "core/home.html")
+
+
+def your_data(request):
+    return render(request, "core/your_data.html")
+
+
+def coming_soon(request, area):
+    title, summary = AREAS[area]
+    return render(request, "core/coming_soon.html", {"title": title, "summary": summary})
+
+
+@never_cache
+def healthz(request):
+    """For load balancers: the process answers and can reach its database."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def bad_request(request, exception=None):
+    return render(request, "errors/400.html", status=400)
+
+
+def permission_denied(request, exception=None):
+    # A forbidden page answers like a missing one, so it does not confirm what exists.
+    return render(request, "errors/404.html", status=404)
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "errors/csrf.html", status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "errors/404.html", status=404)
+
+
+def server_error(request):
+    # Rendered without a request context: the error may have come from the context itself.
+    return HttpResponseServerError(loader.get_template("errors/500.html").render())

@@ -1,0 +1,1 @@
+"""People, organisations and memberships: who is in the hub, and how they joined."""

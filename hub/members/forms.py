@@ -1,0 +1,105 @@
+from django import forms
+from django_countries.fields import LazyTypedChoiceField
+from django_countries import countries
+
+from hub.members.models import Application, Invitation, Membership, Organisation, Profile, Sector
+
+
+class ApplicationSignupForm(forms.Form):
+    """The extra fields of the sign-up page, which is how a person applies to join.
+
+    allauth builds its sign-up form on top of this one and calls ``signup`` once the account
+    exists. Someone holding an invitation does not need to explain themselves.
+    """
+
+    display_name = forms.CharField(
+        max_length=80, help_text="How others will see you. It need not be your full name.")
+    sector = forms.ChoiceField(choices=[("", "Choose the sector you work in"), *Sector.choices],
+                               help_text="Shown beside your name wherever you take part.")
+    country = LazyTypedChoiceField(choices=[("", "Prefer not to say"), *countries],
+                                   required=False)
+    organisation = forms.ModelChoiceField(
+        queryset=Organisation.objects.all(), required=False,
+        empty_label="None, or not listed",
+        help_text="If you name an organisation, its administrators may decide your application.")
+    statement = forms.CharField(
+        label="Why you would like to join", max_length=2000, widget=forms.Textarea(
+            attrs={"rows": 4}),
+        help_text="A few sentences on your work and what you hope to find or share here.")
+
+    def __init__(self, *args, invitation: Invitation | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invitation = invitation
+        if invitation is not None:
+            del self.fields["statement"]
+            del self.fields["organisation"]
+
+    def signup(self, request, user):
+        # Imported here: allauth loads this form while the URLconf is still being built.
+        from hub.members import services
+
+        data = self.cleaned_data
+        if self.invitation is None:
+            services.application_submit(
+                user=user, display_name=data["display_name"], sector=data["sector"],
+                country=data.get("country") or "", organisation=data.get("organisation"),
+                statement=data["statement"])
+            return
+        services.application_submit(
+            user=user, display_name=data["display_name"], sector=data["sector"],
+            country=data.get("country") or "", organisation=None,
+            statement="Joined through an invitation.")
+
+
+class ProfileForm(forms.ModelForm):
+    expertise_text = forms.CharField(
+        label="Expertise", required=False, max_length=500,
+        help_text="Separate topics with commas, for example: youth work, mentoring, evaluation.")
+
+    class Meta:
+        model = Profile
+        fields = ["display_name", "sector", "organisation", "country", "bio", "visibility"]
+        widgets = {
+            "bio": forms.Textarea(attrs={"rows": 5}),
+            "visibility": forms.RadioSelect,
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.filter(memberships__user=user)
+        self.fields["organisation"].empty_label = "None"
+        if self.instance.pk:
+            self.fields["expertise_text"].initial = ", ".join(
+                e.name for e in self.instance.expertise.all())
+
+
+class OrganisationForm(forms.ModelForm):
+    website = forms.URLField(required=False, assume_scheme="https")
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "kind", "country", "website", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+
+class MembershipRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class InvitationForm(forms.Form):
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+    note = forms.CharField(
+        label="Who it is for", required=False, max_length=120,
+        help_text="A reminder for you and your co-admins, for example 'Youth forum chair'. "
+                  "No email address is needed.")
+    days = forms.IntegerField(label="Valid for (days)", min_value=1, max_value=60, initial=14)
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown to the applicant.")
+
+
+class ApplicationStatusFilter(forms.Form):
+    status = forms.ChoiceField(choices=Application.Status.choices, required=False)

@@ -1,0 +1,269 @@
+"""Every change to people, organisations and memberships goes through a function here."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from hub import policy
+from hub.core.services import audit_record
+from hub.core.tasks import email_send
+from hub.members.models import (
+    Application,
+    Expertise,
+    Invitation,
+    Membership,
+    Organisation,
+    Profile,
+    User,
+)
+
+
+class InvitationError(Exception):
+    """An invitation link that cannot be used, with a message for the person holding it."""
+
+    def __init__(self, message: str, state: str):
+        super().__init__(message)
+        self.message = message
+        self.state = state
+
+
+def _require(allowed: bool) -> None:
+    # Services check again what views checked, so no caller can skip the policy.
+    if not allowed:
+        raise PermissionDenied
+
+
+def _notify(*, user: User, subject: str, template: str, context: dict) -> None:
+    body = render_to_string(template, {"site_url": settings.SITE_URL, **context})
+    transaction.on_commit(lambda: email_send.enqueue(
+        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, body=body, to=[user.email],
+        from_email=settings.DEFAULT_FROM_EMAIL))
+
+
+# --- Profiles -------------------------------------------------------------------------------
+
+def expertise_from_text(text: str) -> list[Expertise]:
+    names = {part.strip()[:60] for part in text.split(",") if part.strip()}
+    return [Expertise.objects.get_or_create(name=name)[0] for name in sorted(names)]
+
+
+@transaction.atomic
+def profile_update(*, profile: Profile, actor: User, expertise_text: str | None = None,
+                   **fields) -> Profile:
+    _require(policy.can_edit_profile(actor, profile))
+    organisation = fields.get("organisation")
+    if organisation is not None and organisation.pk not in policy.org_roles(actor):
+        raise ValidationError({"organisation": "Choose an organisation you belong to."})
+    changed = sorted(name for name, value in fields.items() if getattr(profile, name) != value)
+    for name, value in fields.items():
+        setattr(profile, name, value)
+    profile.full_clean()
+    profile.save()
+    if expertise_text is not None:
+        profile.expertise.set(expertise_from_text(expertise_text))
+    if "visibility" in changed:
+        audit_record(actor=actor, action="profile.visibility", target=profile,
+                     visibility=profile.visibility)
+    return profile
+
+
+# --- Joining --------------------------------------------------------------------------------
+
+@transaction.atomic
+def application_submit(*, user: User, display_name: str, sector: str, country: str = "",
+                       organisation: Organisation | None = None, statement: str) -> Application:
+    """Record a new account's application; the person is an applicant until it is decided."""
+    Profile.objects.update_or_create(
+        user=user, defaults={"display_name": display_name, "sector": sector, "country": country})
+    application = Application.objects.create(user=user, statement=statement,
+                                             organisation=organisation)
+    audit_record(actor=user, action="application.submit", target=application,
+                 organisation=organisation)
+    return application
+
+
+@transaction.atomic
+def application_approve(*, application: Application, decided_by: User) -> Application:
+    _require(policy.can_decide_application(decided_by, application)
+             and application.status == Application.Status.PENDING)
+    application.status = Application.Status.APPROVED
+    application.decided_by, application.decided_at = decided_by, timezone.now()
+    application.save()
+    user = application.user
+    user.standing = User.Standing.MEMBER
+    user.save(update_fields=["standing"])
+    if application.organisation_id:
+        Membership.objects.get_or_create(user=user, organisation=application.organisation)
+        Profile.objects.filter(user=user, organisation=None).update(
+            organisation=application.organisation)
+    audit_record(actor=decided_by, action="application.approve", target=application,
+                 organisation=application.organisation)
+    _notify(user=user, subject="Welcome to the hub", template="members/email/approved.txt",
+            context={"application": application})
+    return application
+
+
+@transaction.atomic
+def application_decline(*, application: Application, decided_by: User,
+                        reason: str) -> Application:
+    _require(policy.can_decide_application(decided_by, application)
+             and application.status == Application.Status.PENDING)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why, so the applicant can understand the decision."})
+    application.status = Application.Status.DECLINED
+    application.decided_by, application.decided_at = decided_by, timezone.now()
+    application.reason = reason.strip()
+    application.save()
+    audit_record(actor=decided_by, action="application.decline", target=application,
+                 organisation=application.organisation)
+    _notify(user=application.user, subject="Your application",
+            template="members/email/declined.txt", context={"application": application})
+    return application
+
+
+# --- Invitations ----------------------------------------------------------------------------
+
+@transaction.atomic
+def invitation_create(*, organisation: Organisation, invited_by: User,
+                      role: str = Membership.Role.MEMBER, note: str = "",
+                      days: int | None = None) -> tuple[Invitation, str]:
+    """Make a single-use link; the token is returned once and only its hash is kept."""
+    _require(policy.can_invite(invited_by, organisation))
+    token, token_hash = Invitation.new_token()
+    days = days or settings.HUB_INVITATION_DAYS
+    invitation = Invitation.objects.create(
+        organisation=organisation, role=role, note=note, token_hash=token_hash,
+        invited_by=invited_by, expires_at=timezone.now() + timedelta(days=days))
+    audit_record(actor=invited_by, action="invitation.create", target=invitation,
+                 organisation=organisation, role=role)
+    return invitation, token
+
+
+def invitation_url(token: str) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("members:invitation_open", args=[token])
+
+
+_INVITATION_PROBLEMS = {
+    "used": "This invitation has already been used. Ask the organisation for a new one.",
+    "expired": "This invitation has expired. Ask the organisation for a new one.",
+    "revoked": "This invitation was withdrawn by the organisation.",
+}
+
+
+def invitation_check(*, token: str) -> Invitation:
+    invitation = Invitation.objects.for_token(token).select_related("organisation").first()
+    if invitation is None:
+        raise InvitationError("This invitation link is not valid. Check that you copied all of "
+                              "it, or ask the organisation for a new one.", "unknown")
+    if invitation.state != "open":
+        raise InvitationError(_INVITATION_PROBLEMS[invitation.state], invitation.state)
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """Use an invitation: the person joins the organisation and, if new, the hub."""
+    invitation = invitation_check(token=token)
+    # Lock the row so two people using one link at once cannot both get in.
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.state != "open":
+        raise InvitationError(_INVITATION_PROBLEMS[invitation.state], invitation.state)
+    invitation.used_by, invitation.used_at = user, timezone.now()
+    invitation.save(update_fields=["used_by", "used_at"])
+    if user.standing != User.Standing.MEMBER:
+        user.standing = User.Standing.MEMBER
+        user.save(update_fields=["standing"])
+    membership, created = Membership.objects.get_or_create(
+        user=user, organisation=invitation.organisation, defaults={"role": invitation.role})
+    if not created and membership.role == Membership.Role.MEMBER:
+        membership.role = invitation.role
+        membership.save(update_fields=["role", "modified"])
+    Profile.objects.filter(user=user, organisation=None).update(
+        organisation=invitation.organisation)
+    Application.objects.filter(user=user, status=Application.Status.PENDING).update(
+        status=Application.Status.APPROVED, decided_at=timezone.now(),
+        decided_by=invitation.invited_by)
+    policy.forget(user)
+    audit_record(actor=user, action="invitation.accept", target=invitation,
+                 organisation=invitation.organisation, role=membership.role)
+    return membership
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
+    _require(policy.can_invite(actor, invitation.organisation))
+    if invitation.state == "open":
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="invitation.revoke", target=invitation,
+                     organisation=invitation.organisation)
+    return invitation
+
+
+# --- Organisations and memberships ----------------------------------------------------------
+
+@transaction.atomic
+def organisation_update(*, organisation: Organisation, actor: User, **fields) -> Organisation:
+    _require(policy.can_manage_organisation(actor, organisation))
+    if "is_partner" in fields and not policy.acts_as_staff(actor):
+        # Partner status is the hub's decision, made by staff.
+        fields.pop("is_partner")
+    for name, value in fields.items():
+        setattr(organisation, name, value)
+    organisation.full_clean()
+    organisation.save()
+    audit_record(actor=actor, action="organisation.update", target=organisation,
+                 organisation=organisation, fields=sorted(fields))
+    return organisation
+
+
+@transaction.atomic
+def membership_set_role(*, membership: Membership, actor: User, role: str) -> Membership:
+    _require(policy.can_change_membership(actor, membership))
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": "Choose one of the roles listed."})
+    old = membership.role
+    membership.role = role
+    membership.save(update_fields=["role", "modified"])
+    policy.forget(membership.user)
+    audit_record(actor=actor, action="membership.role", target=membership,
+                 organisation=membership.organisation, old=old, new=role)
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor: User) -> None:
+    _require(policy.can_change_membership(actor, membership))
+    audit_record(actor=actor, action="membership.remove", target=membership,
+                 organisation=membership.organisation, user_id=membership.user_id)
+    Profile.objects.filter(user=membership.user, organisation=membership.organisation).update(
+        organisation=None)
+    membership.delete()
+
+
+@transaction.atomic
+def membership_leave(*, membership: Membership, actor: User) -> None:
+    """A person leaves an organisation themselves."""
+    _require(membership.user_id == actor.pk)
+    audit_record(actor=actor, action="membership.leave", target=membership,
+                 organisation=membership.organisation)
+    Profile.objects.filter(user=actor, organisation=membership.organisation).update(
+        organisation=None)
+    membership.delete()
+
+
+# --- Accounts -------------------------------------------------------------------------------
+
+@transaction.atomic
+def user_deactivate(*, user: User, actor: User) -> User:
+    """Switch an account off: it can no longer sign in, and open sessions stop working."""
+    _require(policy.acts_as_staff(actor) and actor.pk != user.pk)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    audit_record(actor=actor, action="user.deactivate", target=user)
+    return user

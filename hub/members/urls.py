@@ -1,0 +1,29 @@
+from django.urls import path
+
+from hub.members import views
+
+app_name = "members"
+
+urlpatterns = [
+    path("accounts/signup/", views.apply, name="apply"),
+    path("invitations/<str:token>/", views.invitation_open, name="invitation_open"),
+    path("members/me/", views.me, name="me"),
+    path("members/me/edit/", views.profile_edit, name="profile_edit"),
+    path("members/<int:pk>/", views.profile_detail, name="profile_detail"),
+    path("organisations/", views.organisation_list, name="organisation_list"),
+    path("organisations/<slug:slug>/", views.organisation_detail, name="organisation_detail"),
+    path("organisations/<slug:slug>/edit/", views.organisation_edit, name="organisation_edit"),
+    path("organisations/<slug:slug>/leave/", views.membership_leave, name="membership_leave"),
+    path("organisations/<slug:slug>/manage/", views.organisation_manage,
+         name="organisation_manage"),
+    path("organisations/<slug:slug>/manage/members/<int:pk>/role/", views.membership_role,
+         name="membership_role"),
+    path("organisations/<slug:slug>/manage/members/<int:pk>/remove/", views.membership_remove,
+         name="membership_remove"),
+    path("organisations/<slug:slug>/manage/invitations/<int:pk>/revoke/",
+         views.invitation_revoke, name="invitation_revoke"),
+    path("applications/", views.application_queue, name="application_queue"),
+    path("applications/<int:pk>/decide/", views.application_decide, name="application_decide"),
+    path("applications/<int:pk>/decline/", views.application_decline_form,
+         name="application_decline"),
+]

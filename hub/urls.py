@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("hub.core.urls")),
+    path("", include("hub.members.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "hub.core.views.bad_request"
+handler403 = "hub.core.views.permission_denied"
+handler404 = "hub.core.views.page_not_found"
+handler500 = "hub.core.views.server_error"
