@@ -1,0 +1,263 @@
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from hub.members import services
+from hub.members.models import Application, Membership, Organisation, Profile, User
+from hub.members.tests.factories import (
+    PASSWORD,
+    MembershipFactory,
+    OrganisationFactory,
+    UserFactory,
+    enrol_mfa,
+)
+from hub.members.tests.test_services import run_worker
+
+pytestmark = pytest.mark.django_db
+
+APPLY = {
+    "email": "new.person@example.org",
+    "display_name": "New Person",
+    "sector": "practice",
+    "country": "GB",
+    "statement": "I run a mentoring project and want to learn from others.",
+    "password1": "a-long-enough-passphrase",
+    "password2": "a-long-enough-passphrase",
+}
+
+
+def test_apply_creates_applicant_and_sends_verification(client,
+                                                        django_capture_on_commit_callbacks):
+    """Applying makes an applicant with a pending application and mails a confirmation link."""
+    org = OrganisationFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("members:apply"), {**APPLY, "organisation": org.pk})
+    assert response.status_code == 302
+    user = User.objects.get(email="new.person@example.org")
+    assert user.standing == User.Standing.APPLICANT
+    assert user.application.organisation == org
+    assert user.profile.display_name == "New Person"
+    run_worker()
+    assert len(mail.outbox) == 1
+    assert re.search(r"/accounts/confirm-email/\S+", mail.outbox[0].body)
+
+
+def test_apply_bad_input_keeps_what_was_typed(client):
+    """A short password and a missing statement are explained; typed values stay."""
+    data = {**APPLY, "password1": "short", "password2": "short", "statement": ""}
+    response = client.post(reverse("members:apply"), data)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "at least 12 characters" in body
+    assert "This field is required" in body
+    assert 'value="New Person"' in body and 'value="new.person@example.org"' in body
+    assert not User.objects.filter(email="new.person@example.org").exists()
+
+
+def test_apply_refuses_common_password(client):
+    """Common passwords are refused even when long enough."""
+    data = {**APPLY, "password1": "qwerty123456", "password2": "qwerty123456"}
+    response = client.post(reverse("members:apply"), data)
+    assert "too common" in response.content.decode()
+
+
+def test_applicant_sees_pending_and_no_member_pages(client):
+    """An applicant is told their application is waiting and sees only public profiles."""
+    applicant = UserFactory(standing=User.Standing.APPLICANT)
+    Application.objects.create(user=applicant, statement="Hello")
+    members_only = UserFactory(profile__visibility=Profile.Visibility.MEMBERS).profile
+    client.force_login(applicant)
+    assert "waiting for a decision" in client.get(reverse("members:me")).content.decode()
+    assert client.get(members_only.get_absolute_url()).status_code == 404
+
+
+def test_sign_in_is_throttled(client):
+    """After repeated wrong passwords even the right one is refused for a while."""
+    user = UserFactory()
+    url = reverse("account_login")
+    for _ in range(5):
+        client.post(url, {"login": user.email, "password": "wrong-password-123"})
+    response = client.post(url, {"login": user.email, "password": PASSWORD})
+    assert response.status_code in (200, 429)
+    assert "_auth_user_id" not in client.session
+    assert "Too many failed login attempts" in response.content.decode()
+
+
+def test_sign_in_works_with_right_password(client):
+    """A member signs in with email and password and lands on their profile."""
+    user = UserFactory()
+    response = client.post(reverse("account_login"),
+                           {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("members:me")
+
+
+def test_profile_edit_bad_input_keeps_values(client, member):
+    """An empty display name is explained beside the field; the other values stay typed."""
+    client.force_login(member)
+    response = client.post(reverse("members:profile_edit"), {
+        "display_name": "", "sector": "police", "bio": "Kept words",
+        "visibility": "public", "expertise_text": "mentoring"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "This field is required" in body and "Kept words" in body
+    member.profile.refresh_from_db()
+    assert member.profile.display_name == "Member Fixture"
+
+
+def test_profile_edit_saves(client, member):
+    """A valid edit is saved, with its expertise tags."""
+    client.force_login(member)
+    response = client.post(reverse("members:profile_edit"), {
+        "display_name": "Renamed", "sector": "police", "bio": "", "country": "IE",
+        "visibility": "private", "expertise_text": "mentoring, schools, mentoring"})
+    assert response.status_code == 302
+    member.profile.refresh_from_db()
+    assert member.profile.display_name == "Renamed"
+    assert member.profile.visibility == "private"
+    assert sorted(e.name for e in member.profile.expertise.all()) == ["mentoring", "schools"]
+
+
+def test_invitation_page_for_each_state(client):
+    """Open, used, expired and unknown links each get a clear page."""
+    admin = MembershipFactory(role=Membership.Role.ADMIN).user
+    enrol_mfa(admin)
+    org = admin.memberships.get().organisation
+    _, token = services.invitation_create(organisation=org, invited_by=admin, days=1)
+    url = reverse("members:invitation_open", args=[token])
+    assert org.name in client.get(url).content.decode()
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        expired = client.get(url)
+    assert expired.status_code == 410 and "expired" in expired.content.decode()
+    services.invitation_accept(token=token, user=UserFactory())
+    used = client.get(url)
+    assert used.status_code == 410 and "already been used" in used.content.decode()
+    unknown = client.get(reverse("members:invitation_open", args=["nope"]))
+    assert unknown.status_code == 404 and "not valid" in unknown.content.decode()
+
+
+def test_invitation_sign_up_skips_approval(client, django_capture_on_commit_callbacks):
+    """A newcomer with an invitation signs up and is a member of the organisation at once."""
+    admin = MembershipFactory(role=Membership.Role.ADMIN).user
+    enrol_mfa(admin)
+    org = admin.memberships.get().organisation
+    _, token = services.invitation_create(organisation=org, invited_by=admin,
+                                          role=Membership.Role.EDITOR)
+    client.get(reverse("members:invitation_open", args=[token]))
+    page = client.get(reverse("members:apply"))
+    assert "Why you would like to join" not in page.content.decode()
+    data = {k: v for k, v in APPLY.items() if k != "statement"}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("members:apply"), data)
+    user = User.objects.get(email=APPLY["email"])
+    assert user.standing == User.Standing.MEMBER
+    assert user.memberships.get().role == Membership.Role.EDITOR
+
+
+def test_member_accepts_invitation_when_signed_in(client, member):
+    """A signed-in member joins with one click."""
+    admin = MembershipFactory(role=Membership.Role.ADMIN).user
+    enrol_mfa(admin)
+    org = admin.memberships.get().organisation
+    _, token = services.invitation_create(organisation=org, invited_by=admin)
+    client.force_login(member)
+    response = client.post(reverse("members:invitation_open", args=[token]))
+    assert response.status_code == 302
+    assert member.memberships.filter(organisation=org).exists()
+
+
+def test_org_admin_manages_roles_and_invites(client):
+    """An enrolled admin changes a role, makes an invitation link and sees the change log."""
+    admin_membership = MembershipFactory(role=Membership.Role.ADMIN)
+    enrol_mfa(admin_membership.user)
+    org = admin_membership.organisation
+    other = MembershipFactory(organisation=org)
+    client.force_login(admin_membership.user)
+    url = reverse("members:membership_role", args=[org.slug, other.pk])
+    client.post(url, {"role": "approver"})
+    other.refresh_from_db()
+    assert other.role == Membership.Role.APPROVER
+    response = client.post(reverse("members:organisation_manage", args=[org.slug]),
+                           {"invite-role": "member", "invite-note": "Youth forum chair",
+                            "invite-days": "7"})
+    body = response.content.decode()
+    assert "/invitations/" in body and "Youth forum chair" in body
+    assert "membership.role" in body
+
+
+def test_org_admin_bad_role_is_explained(client):
+    """An unknown role is refused with a message and the role stays as it was."""
+    admin_membership = MembershipFactory(role=Membership.Role.ADMIN)
+    enrol_mfa(admin_membership.user)
+    org = admin_membership.organisation
+    other = MembershipFactory(organisation=org)
+    client.force_login(admin_membership.user)
+    response = client.post(reverse("members:membership_role", args=[org.slug, other.pk]),
+                           {"role": "emperor"}, follow=True)
+    assert "Choose one of the roles listed" in response.content.decode()
+    other.refresh_from_db()
+    assert other.role == Membership.Role.MEMBER
+
+
+def test_invitation_form_errors_shown(client):
+    """An invitation valid for too long is refused beside the field."""
+    admin_membership = MembershipFactory(role=Membership.Role.ADMIN)
+    enrol_mfa(admin_membership.user)
+    client.force_login(admin_membership.user)
+    response = client.post(
+        reverse("members:organisation_manage", args=[admin_membership.organisation.slug]),
+        {"invite-role": "member", "invite-days": "400"})
+    assert response.status_code == 400
+    assert "less than or equal to 60" in response.content.decode()
+
+
+def test_staff_declines_with_reason_page(client, staff):
+    """Declining without a reason shows the form again with a message; nothing changes."""
+    applicant = UserFactory(standing=User.Standing.APPLICANT)
+    application = Application.objects.create(user=applicant, statement="Hi")
+    client.force_login(staff)
+    response = client.post(reverse("members:application_decide", args=[application.pk]),
+                           {"decision": "decline", "reason": ""})
+    assert response.status_code == 400
+    assert "This field is required" in response.content.decode()
+    application.refresh_from_db()
+    assert application.status == Application.Status.PENDING
+
+
+def test_unenrolled_approver_is_sent_to_enrol(client):
+    """An approver without two-step sign-in sees the banner and is sent to set it up."""
+    approver = MembershipFactory(role=Membership.Role.ADMIN).user
+    client.force_login(approver)
+    home = client.get("/")
+    assert "needs two-step sign-in" in home.content.decode()
+    org = approver.memberships.get().organisation
+    response = client.get(reverse("members:organisation_manage", args=[org.slug]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_activate_totp")
+
+
+def test_leave_organisation(client, member):
+    """A member leaves an organisation from its page."""
+    membership = MembershipFactory(user=member)
+    client.force_login(member)
+    client.post(reverse("members:membership_leave", args=[membership.organisation.slug]))
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_organisation_edit_validates(client):
+    """A bad website address is explained and nothing is saved."""
+    admin_membership = MembershipFactory(role=Membership.Role.ADMIN)
+    enrol_mfa(admin_membership.user)
+    org = admin_membership.organisation
+    client.force_login(admin_membership.user)
+    response = client.post(reverse("members:organisation_edit", args=[org.slug]), {
+        "name": org.name, "kind": org.kind, "country": "GB", "website": "not a url",
+        "description": "Changed"})
+    assert response.status_code == 400
+    assert "Enter a valid URL" in response.content.decode()
+    assert Organisation.objects.get(pk=org.pk).description != "Changed"
