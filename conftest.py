@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from hub.core.services import audit_record
@@ -27,6 +28,8 @@ def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "files"
     # Real hashing takes a deliberate second per password; tests make hundreds of accounts.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Sign-in throttling counts in the shared cache, which outlives each test's database.
+    cache.clear()
 
 
 @dataclass

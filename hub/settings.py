@@ -183,6 +183,8 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Engagement Hub] "
 # Five failed sign-ins per account in five minutes, ten a minute per address, then a pause.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# One 30-second step either side, for phones whose clocks drift; each code works only once.
+MFA_TOTP_TOLERANCE = 1
 MFA_TOTP_ISSUER = "Police-Community Engagement Hub"
 MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
 
