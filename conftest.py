@@ -24,12 +24,14 @@ def _static_files(django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings, tmp_path):
+def _test_settings(request, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "files"
     # Real hashing takes a deliberate second per password; tests make hundreds of accounts.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Sign-in throttling counts in the shared cache, which outlives each test's database.
-    cache.clear()
+    uses_db = {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    if uses_db or request.node.get_closest_marker("django_db"):
+        cache.clear()
 
 
 @dataclass

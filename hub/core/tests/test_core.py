@@ -1,0 +1,102 @@
+import re
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client, RequestFactory
+
+from hub.core import views
+from hub.core.models import AppendOnlyError, AuditEvent
+from hub.core.services import audit_record
+from hub.members import demo
+from hub.members.models import Organisation, User
+from hub.members.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_audit_event_cannot_be_changed_or_deleted():
+    """The audit trail is append-only at the model level."""
+    event = audit_record(actor=None, action="test.thing")
+    event.action = "test.other"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    assert AuditEvent.objects.get(pk=event.pk).action == "test.thing"
+
+
+@pytest.mark.parametrize("path", ["/", "/your-data/", "/organisations/", "/library/",
+                                  "/assessment/", "/research/", "/community/",
+                                  "/accounts/login/", "/accounts/signup/"])
+def test_public_pages_render_in_layout(client, path):
+    """Public pages answer 200 with the landmarks and skip link of the layout."""
+    body = client.get(path).content.decode()
+    assert 'class="skip-link" href="#main"' in body
+    assert '<main id="main"' in body and '<nav aria-label="Main"' in body
+
+
+def test_unknown_page_is_friendly(client):
+    """An unknown address gets a 404 page in the site's layout, not Django's."""
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+    assert "skip-link" in response.content.decode()
+
+
+def test_server_error_page_is_friendly():
+    """The 500 page stands alone (no database or context needed) and says nothing is lost."""
+    response = views.server_error(RequestFactory().get("/"))
+    assert response.status_code == 500
+    assert "Nothing you had already saved has been lost" in response.content.decode()
+
+
+def test_csrf_failure_is_friendly():
+    """A form sent without its token is refused with a page that explains what to do."""
+    response = Client(enforce_csrf_checks=True).post("/accounts/login/", {"login": "x"})
+    assert response.status_code == 403
+    assert "Please try again" in response.content.decode()
+
+
+def test_your_data_page_says_what_is_stored(client):
+    """The plain-language data page names what is kept, why and who sees it."""
+    body = client.get("/your-data/").content.decode()
+    for phrase in ("email address", "Who can see it", "never people", "pseudonyms"):
+        assert phrase in body
+
+
+def test_demo_load_is_idempotent(capsys):
+    """Loading the demo twice leaves one copy of everything and prints the sign-ins."""
+    call_command("demo_load")
+    counts = (User.objects.count(), Organisation.objects.count())
+    call_command("demo_load")
+    assert (User.objects.count(), Organisation.objects.count()) == counts
+    assert Organisation.objects.count() == 7
+    out = capsys.readouterr().out
+    assert f"staff@{demo.DEMO_DOMAIN}" in out and demo.DEMO_PASSWORD in out
+
+
+def test_demo_load_refuses_real_content():
+    """A database holding real accounts is left alone unless --force is given."""
+    UserFactory(email="real.person@example.net")
+    with pytest.raises(CommandError, match="not part of the demo"):
+        call_command("demo_load")
+    assert not User.objects.filter(email__endswith=demo.DEMO_DOMAIN).exists()
+    call_command("demo_load", "--force")
+    assert User.objects.filter(email__endswith=demo.DEMO_DOMAIN).exists()
+
+
+def test_demo_code_matches_enrolled_secret(capsys):
+    """The printed code is accepted by allauth for that demo account."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    call_command("demo_load")
+    capsys.readouterr()
+    email = f"staff@{demo.DEMO_DOMAIN}"
+    call_command("demo_code", email)
+    code = capsys.readouterr().out.strip()
+    assert re.fullmatch(r"\d{6}", code)
+    authenticator = Authenticator.objects.get(user__email=email, type="totp")
+    assert TOTP(authenticator).validate_code(code)
+    with pytest.raises(CommandError):
+        call_command("demo_code", "someone@example.net")

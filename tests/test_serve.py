@@ -1,0 +1,70 @@
+"""`manage.py serve` runs the whole hub: gunicorn and a task worker, side by side."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _manage(*args, env, timeout=120):
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout, check=True)
+
+
+def test_serve_answers_and_its_worker_sends_mail(tmp_path):
+    """The web server answers, and the worker started beside it delivers a queued message."""
+    port = _free_port()
+    outbox = tmp_path / "outbox"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env.update({
+        "HUB_DATA_DIR": str(tmp_path), "HUB_PORT": str(port),
+        "HUB_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "HUB_EMAIL_FILE_PATH": str(outbox), "HUB_WEB_WORKERS": "1",
+    })
+    _manage("migrate", "--noinput", env=env)
+    _manage("createcachetable", env=env)
+    _manage("collectstatic", "--noinput", "-v0", env=env)
+    server = subprocess.Popen([sys.executable, "manage.py", "serve"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the web server did not start"
+                time.sleep(0.3)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/hub/hub.css") as r:
+            assert r.status == 200 and b"--focus" in r.read()
+        _manage("shell", "-c", "from hub.core.tasks import email_send; email_send.enqueue("
+                "subject='Worker check', body='Sent by the worker.', to=['a@example.org'])",
+                env=env)
+        deadline = time.monotonic() + 30
+        while not (outbox.exists() and any(outbox.iterdir())):
+            assert time.monotonic() < deadline, "the task worker did not send the message"
+            time.sleep(0.3)
+        message = next(outbox.iterdir()).read_text()
+        assert "Worker check" in message and "Sent by the worker." in message
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            raise
+    assert server.returncode == 0
