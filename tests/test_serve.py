@@ -27,7 +27,8 @@ def test_serve_answers_and_its_worker_sends_mail(tmp_path):
     """The web server answers, and the worker started beside it delivers a queued message."""
     port = _free_port()
     outbox = tmp_path / "outbox"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")
+           and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update({
         "HUB_DATA_DIR": str(tmp_path), "HUB_PORT": str(port),
         "HUB_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",

@@ -6,8 +6,9 @@ import shutil
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-# Playwright's sync API runs an event loop in this thread; the tests still use the ORM here
-# to set up data and to run the task worker, which Django allows only when told.
+# Playwright's sync API keeps an event loop running in this thread for the whole session;
+# the tests still use the ORM here to set up data and to run the task worker, which Django
+# allows only when told. Tests that start processes of the hub leave this variable out.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("HUB_CHROMIUM", "/usr/bin/chromium")
