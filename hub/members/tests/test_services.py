@@ -33,13 +33,13 @@ def org_admin():
     return membership.user
 
 
-def test_application_approve_makes_member_and_joins_named_org(org_admin,
-                                                             django_capture_on_commit_callbacks):
-    """Approval by the named organisation's admin admits the person to the hub and to it."""
+@pytest.mark.django_db(transaction=True)
+def test_application_approve_makes_member_and_joins_named_org(org_admin):
+    """Approval by the named organisation's admin admits the person to the hub and to it,
+    and the task worker mails them the news once the decision is committed."""
     org = org_admin.memberships.get().organisation
     application = ApplicationFactory(organisation=org)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.application_approve(application=application, decided_by=org_admin)
+    services.application_approve(application=application, decided_by=org_admin)
     run_worker()
     application.user.refresh_from_db()
     assert application.user.standing == User.Standing.MEMBER

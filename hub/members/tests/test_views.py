@@ -31,12 +31,11 @@ APPLY = {
 }
 
 
-def test_apply_creates_applicant_and_sends_verification(client,
-                                                        django_capture_on_commit_callbacks):
+@pytest.mark.django_db(transaction=True)
+def test_apply_creates_applicant_and_sends_verification(client):
     """Applying makes an applicant with a pending application and mails a confirmation link."""
     org = OrganisationFactory()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("members:apply"), {**APPLY, "organisation": org.pk})
+    response = client.post(reverse("members:apply"), {**APPLY, "organisation": org.pk})
     assert response.status_code == 302
     user = User.objects.get(email="new.person@example.org")
     assert user.standing == User.Standing.APPLICANT
