@@ -1,4 +1,8 @@
 # The two commands a newcomer needs: `make demo` and `make test`. See README.md.
+# Settings from .env (see .env.example), if there is one, reach every command below.
+-include .env
+export $(filter HUB_%,$(.VARIABLES))
+
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
