@@ -1,7 +1,7 @@
 from django.db import connection
 from django.http import HttpResponseServerError, JsonResponse
-from django.template import loader
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 
 AREAS = {

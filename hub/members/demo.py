@@ -165,6 +165,8 @@ def load() -> list[dict]:
     former = _user(key, standing=User.Standing.MEMBER, is_active=False)
     Profile.objects.update_or_create(user=former, defaults={"display_name": name,
                                                             "sector": sector})
+    sign_ins.append({"email": former.email, "who": f"{name}: deactivated, cannot sign in",
+                     "mfa": False})
     return sign_ins
 
 

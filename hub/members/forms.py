@@ -1,8 +1,8 @@
 from django import forms
-from django_countries.fields import LazyTypedChoiceField
 from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
 
-from hub.members.models import Application, Invitation, Membership, Organisation, Profile, Sector
+from hub.members.models import Invitation, Membership, Organisation, Profile, Sector
 
 
 class ApplicationSignupForm(forms.Form):
@@ -99,7 +99,3 @@ class DeclineForm(forms.Form):
     reason = forms.CharField(
         label="Reason", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Shown to the applicant.")
-
-
-class ApplicationStatusFilter(forms.Form):
-    status = forms.ChoiceField(choices=Application.Status.choices, required=False)

@@ -1,11 +1,11 @@
 """Reads that views share, always filtered by the policy."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 
 from hub import policy
 from hub.core.models import AuditEvent
-from hub.members.models import Application, Invitation, Membership, Organisation, Profile
+from hub.members.models import Application, Membership, Organisation, Profile
 
 
 def profile_get(*, user, pk: int) -> Profile:
@@ -41,7 +41,7 @@ def membership_get(*, user, organisation: Organisation, pk: int) -> Membership:
 
 def application_queue(*, user):
     qs = Application.objects.filter(status=Application.Status.PENDING).select_related(
-        "user__profile", "organisation")
+        "user__profile", "organisation").prefetch_related("user__emailaddress_set")
     return policy.decidable_applications(user, qs)
 
 
@@ -69,8 +69,3 @@ def audit_list(*, user, organisation: Organisation | None = None, limit: int = 5
 
 def my_memberships(*, user):
     return Membership.objects.filter(user=user).select_related("organisation")
-
-
-def organisation_members_prefetch(user):
-    return Prefetch("memberships", queryset=policy.visible_memberships(
-        user, Membership.objects.select_related("user__profile")))

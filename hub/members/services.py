@@ -84,7 +84,22 @@ def application_submit(*, user: User, display_name: str, sector: str, country: s
                                              organisation=organisation)
     audit_record(actor=user, action="application.submit", target=application,
                  organisation=organisation)
+    for decider in application_deciders(application=application):
+        _notify(user=decider, subject="A new application is waiting",
+                template="members/email/application_waiting.txt",
+                context={"application": application, "display_name": display_name})
     return application
+
+
+def application_deciders(*, application: Application) -> list[User]:
+    """Who is told of a new application: the named organisation's admins, or else staff."""
+    admins = []
+    if application.organisation_id:
+        admins = list(User.objects.filter(
+            is_active=True, memberships__organisation=application.organisation,
+            memberships__role=Membership.Role.ADMIN))
+    return admins or list(User.objects.filter(is_active=True, is_staff=True,
+                                              standing=User.Standing.MEMBER))
 
 
 @transaction.atomic

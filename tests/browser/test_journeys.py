@@ -7,6 +7,7 @@ import pyotp
 import pytest
 from django.core import mail
 
+from hub import policy
 from hub.members.models import Membership, Profile, User
 from hub.members.tests.factories import PASSWORD, MembershipFactory, UserFactory, enrol_mfa
 from hub.members.tests.test_services import run_worker
@@ -94,14 +95,14 @@ def test_apply_verify_be_approved_and_sign_in(new_page):
 
 
 def test_approver_enrols_in_two_step_sign_in(new_page):
-    """An approver is asked to enrol, enrols with an authenticator app, and then signs in
-    with a code and can use the role."""
-    membership = MembershipFactory(role=Membership.Role.ADMIN,
+    """An organisation approver is asked to enrol, enrols with an authenticator app from the
+    banner, and from then on signs in with a code."""
+    membership = MembershipFactory(role=Membership.Role.APPROVER,
                                    user__profile__display_name="Approver Person")
     page = new_page()
     sign_in(page, membership.user.email)
     assert page.get_by_text("needs two-step sign-in").first.is_visible()
-    page.goto(f"/organisations/{membership.organisation.slug}/manage/")
+    page.get_by_role("link", name="Set up two-step sign-in").click()
     if "/reauthenticate/" in page.url:
         # allauth asks for the password again before a change to sign-in security.
         assert_accessible(page)
@@ -110,14 +111,21 @@ def test_approver_enrols_in_two_step_sign_in(new_page):
     page.wait_for_url("**/2fa/totp/activate/")
     assert_accessible(page)
     secret = page.input_value("#authenticator_secret")
+    page.fill('input[name="code"]', "000000" if code_for(secret) != "000000" else "111111")
+    page.get_by_role("button", name="Activate").click()
+    # A wrong code is explained and the secret stays the same, so the app need not be reset.
+    assert page.get_by_text("Incorrect code").is_visible()
+    assert page.input_value("#authenticator_secret") == secret
+    assert_accessible(page)
     page.fill('input[name="code"]', code_for(secret))
     page.get_by_role("button", name="Activate").click()
     page.wait_for_load_state()
+    assert "/2fa/totp/activate/" not in page.url
     assert_accessible(page)
-    page.goto(f"/organisations/{membership.organisation.slug}/manage/")
-    assert page.get_by_role("heading", name=f"Manage {membership.organisation.name}").is_visible()
+    page.goto("/members/me/")
     assert page.get_by_text("needs two-step sign-in").count() == 0
-    assert_accessible(page)
+    assert policy.approver_org_ids(User.objects.get(pk=membership.user.pk)) == {
+        membership.organisation_id}
 
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, membership.user.email, totp_secret=secret, steps_ahead=1)

@@ -49,6 +49,20 @@ def test_application_approve_makes_member_and_joins_named_org(org_admin):
     assert "approved" in mail.outbox[0].body
 
 
+@pytest.mark.django_db(transaction=True)
+def test_new_application_notifies_deciders(org_admin, staff):
+    """The named organisation's admins hear of a new application; without one, staff do."""
+    org = org_admin.memberships.get().organisation
+    services.application_submit(user=UserFactory(standing=User.Standing.APPLICANT),
+                                display_name="Newcomer One", sector="police", organisation=org,
+                                statement="Hello")
+    services.application_submit(user=UserFactory(standing=User.Standing.APPLICANT),
+                                display_name="Newcomer Two", sector="police", statement="Hi")
+    run_worker()
+    sent = {(m.to[0], "Newcomer One" in m.body) for m in mail.outbox}
+    assert sent == {(org_admin.email, True), (staff.email, False)}
+
+
 def test_application_decline_needs_a_reason(staff):
     """Declining without a reason is refused and changes nothing."""
     application = ApplicationFactory()
