@@ -65,7 +65,7 @@ PEOPLE = [
      "Leads the Neighbourhood Partnership Unit."),
     ("police.officer", "PC Aaron Patel", "police", "northfield-police", "member", "members",
      {}, "youth engagement, schools", "Neighbourhood officer for Eastgate and Riverside."),
-    ("forum.approver", "Yasmin Haddad", "community", "eastgate-community-forum", "approver",
+    ("forum.admin", "Yasmin Haddad", "community", "eastgate-community-forum", "admin",
      "members", {}, "community organising, consultation",
      "Chair of the Eastgate Community Forum."),
     ("forum.editor", "Grace Mensah", "community", "eastgate-community-forum", "editor",
