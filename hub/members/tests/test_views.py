@@ -260,3 +260,44 @@ def test_organisation_edit_validates(client):
     assert response.status_code == 400
     assert "Enter a valid URL" in response.content.decode()
     assert Organisation.objects.get(pk=org.pk).description != "Changed"
+
+
+@pytest.mark.parametrize("password", ["x7" * 32, "long passphrase with spaces " * 4 + "abcdefghijkl",
+                                      "alllowercaselettersonly"])
+def test_long_and_plain_passwords_accepted_exactly(client, password):
+    """Passwords of 64 and 128 characters, and all-lowercase ones, are accepted and checked
+    exactly as typed: a truncated or altered password does not sign in."""
+    response = client.post(reverse("members:apply"), {**APPLY, "password1": password,
+                                                      "password2": password})
+    assert response.status_code == 302
+    user = User.objects.get(email=APPLY["email"])
+    assert user.check_password(password)
+    assert not user.check_password(password[:-1])
+    assert not user.check_password(password + "x")
+
+
+def test_sign_in_rotates_session_and_sign_out_ends_it(client):
+    """Signing in gives a new session key; signing out removes the session on the server."""
+    from django.contrib.sessions.models import Session
+
+    user = UserFactory()
+    client.get(reverse("account_login"))
+    before = client.session.session_key
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    after = client.session.session_key
+    assert after and after != before
+    client.post(reverse("account_logout"))
+    assert not Session.objects.filter(session_key=after).exists()
+    assert client.get(reverse("members:me")).status_code == 302
+
+
+def test_unknown_and_known_email_sign_in_failures_look_alike(client):
+    """A wrong password and an unknown address get the same answer, so accounts cannot be
+    discovered by trying addresses."""
+    user = UserFactory()
+    known = client.post(reverse("account_login"), {"login": user.email, "password": "nope-nope-nope"})
+    unknown = client.post(reverse("account_login"),
+                          {"login": "nobody@example.org", "password": "nope-nope-nope"})
+    assert known.status_code == unknown.status_code == 200
+    strip = lambda r: re.sub(r'value="[^"]*"', "", r.content.decode())  # noqa: E731
+    assert strip(known) == strip(unknown)
