@@ -200,13 +200,18 @@ def organisation_manage(request, slug):
     }, status=400 if invitation_form.errors else 200)
 
 
+def _managed_membership(request, slug, pk):
+    organisation = selectors.organisation_managed_get(user=request.user, slug=slug)
+    return organisation, selectors.membership_get(user=request.user, organisation=organisation,
+                                                  pk=pk)
+
+
 @login_required
 @require_POST
 def membership_role(request, slug, pk):
     if response := _enrol_first(request):
         return response
-    organisation = selectors.organisation_managed_get(user=request.user, slug=slug)
-    membership = selectors.membership_get(user=request.user, organisation=organisation, pk=pk)
+    _, membership = _managed_membership(request, slug, pk)
     form = MembershipRoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose one of the roles listed.")
@@ -224,8 +229,7 @@ def membership_role(request, slug, pk):
 def membership_remove(request, slug, pk):
     if response := _enrol_first(request):
         return response
-    organisation = selectors.organisation_managed_get(user=request.user, slug=slug)
-    membership = selectors.membership_get(user=request.user, organisation=organisation, pk=pk)
+    organisation, membership = _managed_membership(request, slug, pk)
     if not policy.can_change_membership(request.user, membership):
         messages.error(request, "You cannot remove yourself here. Use 'Leave' on the "
                                 "organisation's page instead.")

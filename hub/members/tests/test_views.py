@@ -20,6 +20,12 @@ from hub.members.tests.test_services import run_worker
 
 pytestmark = pytest.mark.django_db
 
+def enrolled_admin_membership() -> Membership:
+    membership = MembershipFactory(role=Membership.Role.ADMIN)
+    enrol_mfa(membership.user)
+    return membership
+
+
 APPLY = {
     "email": "new.person@example.org",
     "display_name": "New Person",
@@ -172,8 +178,7 @@ def test_member_accepts_invitation_when_signed_in(client, member):
 
 def test_org_admin_manages_roles_and_invites(client):
     """An enrolled admin changes a role, makes an invitation link and sees the change log."""
-    admin_membership = MembershipFactory(role=Membership.Role.ADMIN)
-    enrol_mfa(admin_membership.user)
+    admin_membership = enrolled_admin_membership()
     org = admin_membership.organisation
     other = MembershipFactory(organisation=org)
     client.force_login(admin_membership.user)
@@ -191,8 +196,7 @@ def test_org_admin_manages_roles_and_invites(client):
 
 def test_org_admin_bad_role_is_explained(client):
     """An unknown role is refused with a message and the role stays as it was."""
-    admin_membership = MembershipFactory(role=Membership.Role.ADMIN)
-    enrol_mfa(admin_membership.user)
+    admin_membership = enrolled_admin_membership()
     org = admin_membership.organisation
     other = MembershipFactory(organisation=org)
     client.force_login(admin_membership.user)
@@ -205,8 +209,7 @@ def test_org_admin_bad_role_is_explained(client):
 
 def test_invitation_form_errors_shown(client):
     """An invitation valid for too long is refused beside the field."""
-    admin_membership = MembershipFactory(role=Membership.Role.ADMIN)
-    enrol_mfa(admin_membership.user)
+    admin_membership = enrolled_admin_membership()
     client.force_login(admin_membership.user)
     response = client.post(
         reverse("members:organisation_manage", args=[admin_membership.organisation.slug]),
@@ -250,8 +253,7 @@ def test_leave_organisation(client, member):
 
 def test_organisation_edit_validates(client):
     """A bad website address is explained and nothing is saved."""
-    admin_membership = MembershipFactory(role=Membership.Role.ADMIN)
-    enrol_mfa(admin_membership.user)
+    admin_membership = enrolled_admin_membership()
     org = admin_membership.organisation
     client.force_login(admin_membership.user)
     response = client.post(reverse("members:organisation_edit", args=[org.slug]), {
