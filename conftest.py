@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from hub.core.services import audit_record
 from hub.members.models import Membership, Organisation, Profile, User
+from hub.members.services import invitation_create
 from hub.members.tests.factories import (
     ApplicationFactory,
     MembershipFactory,
@@ -106,6 +107,8 @@ def build_world() -> World:
     world.applications["to_none"] = ApplicationFactory(organisation=None)
     world.applications["own"] = ApplicationFactory(user=a["applicant"], organisation=org_a)
 
+    for org, admin in ((org_a, a["admin_a"]), (org_b, a["admin_b"])):
+        invitation_create(organisation=org, invited_by=admin)
     world.events["a"] = audit_record(actor=None, action="test.a", organisation=org_a)
     world.events["b"] = audit_record(actor=None, action="test.b", organisation=org_b)
     world.events["none"] = audit_record(actor=None, action="test.none")

@@ -224,18 +224,35 @@ def decidable_applications(user, qs):
     return qs.filter(organisation_id__in=admin_org_ids(user)).exclude(user=user)
 
 
+def can_decide_any_application(user) -> bool:
+    """Whether the person has an applications queue at all."""
+    return acts_as_staff(user) or bool(admin_org_ids(user))
+
+
 def can_invite(user, organisation: Organisation) -> bool:
     return can_manage_organisation(user, organisation)
+
+
+def can_view_invitation(user, invitation) -> bool:
+    return can_manage_organisation(user, invitation.organisation)
+
+
+def visible_invitations(user, qs):
+    if acts_as_staff(user):
+        return qs
+    return qs.filter(organisation_id__in=admin_org_ids(user))
 
 
 # --- Audit trail ----------------------------------------------------------------------------
 
 def can_view_audit_event(user, event) -> bool:
+    # An organisation's admins read its trail. Approvers will read the access log of its
+    # library items (a filtered view of this trail) once the library exists.
     return acts_as_staff(user) or (
-        event.organisation_id is not None and event.organisation_id in approver_org_ids(user))
+        event.organisation_id is not None and event.organisation_id in admin_org_ids(user))
 
 
 def visible_audit_events(user, qs):
     if acts_as_staff(user):
         return qs
-    return qs.filter(organisation_id__in=approver_org_ids(user))
+    return qs.filter(organisation_id__in=admin_org_ids(user))

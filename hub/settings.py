@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "hub.core.middleware.SessionLimitsMiddleware",
+    "hub.core.middleware.PrivateCacheMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -188,8 +190,13 @@ MFA_TOTP_TOLERANCE = 1
 MFA_TOTP_ISSUER = "Police-Community Engagement Hub"
 MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
 
-# Sessions end when the browser closes and after twelve hours at most.
-SESSION_COOKIE_AGE = 12 * 60 * 60
+# Sessions end when the browser closes, after twelve hours however active, after eight idle
+# hours, and after thirty idle minutes for people who hold powers (staff, moderators,
+# approvers, admins).
+HUB_SESSION_MAX_AGE = int(env("SESSION_MAX_AGE", str(12 * 60 * 60)))
+HUB_SESSION_IDLE = int(env("SESSION_IDLE", str(8 * 60 * 60)))
+HUB_SESSION_IDLE_POWERS = int(env("SESSION_IDLE_POWERS", str(30 * 60)))
+SESSION_COOKIE_AGE = HUB_SESSION_MAX_AGE
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

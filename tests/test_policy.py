@@ -13,7 +13,7 @@ from django.urls import reverse
 from conftest import ACTORS
 from hub import policy
 from hub.core.models import AuditEvent
-from hub.members.models import Application, Membership, Organisation, Profile
+from hub.members.models import Application, Invitation, Membership, Organisation, Profile
 
 pytestmark = pytest.mark.django_db
 
@@ -52,9 +52,15 @@ ORGANISATION_MANAGE = {
 }
 
 AUDIT_VIEW = {
-    "a": {"approver_a", "admin_a", "staff"},
+    "a": {"admin_a", "staff"},
     "b": {"admin_b", "staff"},
     "none": {"staff"},
+}
+
+# Changing a membership of organisation A: the actor's own membership, and someone else's.
+MEMBERSHIP_CHANGE = {
+    "own": {"staff"},  # staff may change an admin's own membership, never their own
+    "other": {"admin_a", "staff"},
 }
 
 POWERS_WAITING_FOR_MFA = {"admin_a_no_mfa", "staff_no_mfa"}
@@ -94,8 +100,16 @@ def test_policy_organisation_manage_matrix(world):
 
 
 def test_policy_audit_view_matrix(world):
-    """An organisation's approvers and admins read its audit trail; staff read all of it."""
+    """An organisation's admins read its audit trail; staff read all of it."""
     assert _allowed(world, policy.can_view_audit_event, world.events) == AUDIT_VIEW
+
+
+def test_policy_membership_change_matrix(world):
+    """Admins change others' memberships in their organisation, never their own."""
+    own = world.actors["admin_a"].memberships.get()
+    other = world.actors["partner_member"].memberships.get()
+    allowed = _allowed(world, policy.can_change_membership, {"own": own, "other": other})
+    assert allowed == MEMBERSHIP_CHANGE
 
 
 def test_policy_everyone_sees_organisations(world):
@@ -121,6 +135,7 @@ TWINS = [
     (policy.can_view_application, policy.visible_applications, Application),
     (policy.can_decide_application, policy.decidable_applications, Application),
     (policy.can_view_audit_event, policy.visible_audit_events, AuditEvent),
+    (policy.can_view_invitation, policy.visible_invitations, Invitation),
 ]
 
 

@@ -39,16 +39,14 @@ class ApplicationSignupForm(forms.Form):
         from hub.members import services
 
         data = self.cleaned_data
+        person = {"user": user, "display_name": data["display_name"], "sector": data["sector"],
+                  "country": data.get("country") or ""}
         if self.invitation is None:
-            services.application_submit(
-                user=user, display_name=data["display_name"], sector=data["sector"],
-                country=data.get("country") or "", organisation=data.get("organisation"),
-                statement=data["statement"])
-            return
-        services.application_submit(
-            user=user, display_name=data["display_name"], sector=data["sector"],
-            country=data.get("country") or "", organisation=None,
-            statement="Joined through an invitation.")
+            services.application_submit(**person, organisation=data.get("organisation"),
+                                        statement=data["statement"])
+        else:
+            # The invitation itself admits them, once the account exists (see ApplyView).
+            services.profile_create(**person)
 
 
 class ProfileForm(forms.ModelForm):
@@ -93,6 +91,11 @@ class InvitationForm(forms.Form):
         help_text="A reminder for you and your co-admins, for example 'Youth forum chair'. "
                   "No email address is needed.")
     days = forms.IntegerField(label="Valid for (days)", min_value=1, max_value=60, initial=14)
+
+
+class ReapplyForm(forms.Form):
+    statement = ApplicationSignupForm.base_fields["statement"]
+    organisation = ApplicationSignupForm.base_fields["organisation"]
 
 
 class DeclineForm(forms.Form):

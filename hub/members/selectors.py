@@ -1,6 +1,7 @@
 """Reads that views share, always filtered by the policy."""
 
-from django.db.models import Count, Q
+from allauth.account.models import EmailAddress
+from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 
 from hub import policy
@@ -40,8 +41,11 @@ def membership_get(*, user, organisation: Organisation, pk: int) -> Membership:
 
 
 def application_queue(*, user):
-    qs = Application.objects.filter(status=Application.Status.PENDING).select_related(
-        "user__profile", "organisation").prefetch_related("user__emailaddress_set")
+    confirmed = EmailAddress.objects.filter(user=OuterRef("user"), email=OuterRef("user__email"),
+                                            verified=True)
+    qs = (Application.objects.filter(status=Application.Status.PENDING)
+          .select_related("user__profile", "organisation")
+          .annotate(email_confirmed=Exists(confirmed)))
     return policy.decidable_applications(user, qs)
 
 
@@ -56,8 +60,15 @@ def application_recent_decisions(*, user, limit: int = 20):
     return policy.visible_applications(user, qs).exclude(user=user).order_by("-decided_at")[:limit]
 
 
-def invitation_list(*, organisation: Organisation):
-    return organisation.invitations.select_related("used_by__profile", "invited_by__profile")
+def invitation_list(*, user, organisation: Organisation):
+    qs = organisation.invitations.select_related("used_by__profile", "invited_by__profile")
+    return policy.visible_invitations(user, qs)
+
+
+def membership_list_of(*, user, member):
+    """The organisations a person belongs to, as far as the viewer may see them."""
+    qs = Membership.objects.filter(user=member).select_related("organisation")
+    return policy.visible_memberships(user, qs)
 
 
 def audit_list(*, user, organisation: Organisation | None = None, limit: int = 50):

@@ -75,11 +75,18 @@ def profile_update(*, profile: Profile, actor: User, expertise_text: str | None 
 # --- Joining --------------------------------------------------------------------------------
 
 @transaction.atomic
+def profile_create(*, user: User, display_name: str, sector: str, country: str = "") -> Profile:
+    """The profile of a new account, made at sign-up (with or without an application)."""
+    profile, _ = Profile.objects.update_or_create(
+        user=user, defaults={"display_name": display_name, "sector": sector, "country": country})
+    return profile
+
+
+@transaction.atomic
 def application_submit(*, user: User, display_name: str, sector: str, country: str = "",
                        organisation: Organisation | None = None, statement: str) -> Application:
     """Record a new account's application; the person is an applicant until it is decided."""
-    Profile.objects.update_or_create(
-        user=user, defaults={"display_name": display_name, "sector": sector, "country": country})
+    profile_create(user=user, display_name=display_name, sector=sector, country=country)
     application = Application.objects.create(user=user, statement=statement,
                                              organisation=organisation)
     audit_record(actor=user, action="application.submit", target=application,
@@ -91,12 +98,35 @@ def application_submit(*, user: User, display_name: str, sector: str, country: s
     return application
 
 
+@transaction.atomic
+def application_resubmit(*, application: Application, actor: User, statement: str,
+                         organisation: Organisation | None = None) -> Application:
+    """A declined applicant tries again with a new statement; the application waits again."""
+    _require(application.user_id == actor.pk and policy.is_active(actor)
+             and application.status == Application.Status.DECLINED
+             and actor.standing == User.Standing.APPLICANT)
+    application.status = Application.Status.PENDING
+    application.statement, application.organisation = statement, organisation
+    application.decided_by = application.decided_at = None
+    application.reason = ""
+    application.save()
+    audit_record(actor=actor, action="application.resubmit", target=application,
+                 organisation=organisation)
+    for decider in application_deciders(application=application):
+        _notify(user=decider, subject="A new application is waiting",
+                template="members/email/application_waiting.txt",
+                context={"application": application,
+                         "display_name": application.user.profile.display_name})
+    return application
+
+
 def application_deciders(*, application: Application) -> list[User]:
     """Who is told of a new application: the named organisation's admins, or else staff."""
     admins = []
     if application.organisation_id:
         admins = list(User.objects.filter(
-            is_active=True, memberships__organisation=application.organisation,
+            is_active=True, standing=User.Standing.MEMBER,
+            memberships__organisation=application.organisation,
             memberships__role=Membership.Role.ADMIN))
     return admins or list(User.objects.filter(is_active=True, is_staff=True,
                                               standing=User.Standing.MEMBER))
@@ -167,22 +197,34 @@ _INVITATION_PROBLEMS = {
     "used": "This invitation has already been used. Ask the organisation for a new one.",
     "expired": "This invitation has expired. Ask the organisation for a new one.",
     "revoked": "This invitation was withdrawn by the organisation.",
+    "lapsed": "This invitation is no longer valid: the person who made it can no longer invite "
+              "people to the organisation. Ask the organisation for a new one.",
 }
+
+ROLE_RANK = {role: rank for rank, role in enumerate(Membership.Role.values)}
 
 
 def invitation_check(*, token: str) -> Invitation:
-    invitation = Invitation.objects.for_token(token).select_related("organisation").first()
+    invitation = Invitation.objects.for_token(token).select_related(
+        "organisation", "invited_by").first()
     if invitation is None:
         raise InvitationError("This invitation link is not valid. Check that you copied all of "
                               "it, or ask the organisation for a new one.", "unknown")
     if invitation.state != "open":
         raise InvitationError(_INVITATION_PROBLEMS[invitation.state], invitation.state)
+    # A link carries its maker's authority, so it lapses when they lose it.
+    if invitation.invited_by is None or not policy.can_invite(invitation.invited_by,
+                                                              invitation.organisation):
+        raise InvitationError(_INVITATION_PROBLEMS["lapsed"], "lapsed")
     return invitation
 
 
 @transaction.atomic
 def invitation_accept(*, token: str, user: User) -> Membership:
-    """Use an invitation: the person joins the organisation and, if new, the hub."""
+    """Use an invitation: the person joins the organisation and, if new, the hub.
+
+    Someone who already belongs keeps the higher of their role and the invitation's.
+    """
     invitation = invitation_check(token=token)
     # Lock the row so two people using one link at once cannot both get in.
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
@@ -195,14 +237,15 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         user.save(update_fields=["standing"])
     membership, created = Membership.objects.get_or_create(
         user=user, organisation=invitation.organisation, defaults={"role": invitation.role})
-    if not created and membership.role == Membership.Role.MEMBER:
+    if not created and ROLE_RANK[invitation.role] > ROLE_RANK[membership.role]:
         membership.role = invitation.role
         membership.save(update_fields=["role", "modified"])
     Profile.objects.filter(user=user, organisation=None).update(
         organisation=invitation.organisation)
+    # A waiting application is settled by the invitation; nobody decided it by hand.
     Application.objects.filter(user=user, status=Application.Status.PENDING).update(
         status=Application.Status.APPROVED, decided_at=timezone.now(),
-        decided_by=invitation.invited_by)
+        reason=f"Joined {invitation.organisation} through an invitation.")
     policy.forget(user)
     audit_record(actor=user, action="invitation.accept", target=invitation,
                  organisation=invitation.organisation, role=membership.role)
@@ -263,8 +306,12 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
 
 @transaction.atomic
 def membership_leave(*, membership: Membership, actor: User) -> None:
-    """A person leaves an organisation themselves."""
+    """A person leaves an organisation themselves; the last admin must hand over first."""
     _require(membership.user_id == actor.pk)
+    if membership.role == Membership.Role.ADMIN and not membership.organisation.memberships.filter(
+            role=Membership.Role.ADMIN).exclude(pk=membership.pk).exists():
+        raise ValidationError("You are this organisation's only administrator. Make someone "
+                              "else an administrator before you leave.")
     audit_record(actor=actor, action="membership.leave", target=membership,
                  organisation=membership.organisation)
     Profile.objects.filter(user=actor, organisation=membership.organisation).update(

@@ -15,10 +15,12 @@ from hub.members.forms import (
     MembershipRoleForm,
     OrganisationForm,
     ProfileForm,
+    ReapplyForm,
 )
 from hub.members.models import Application, Membership
 
 INVITATION_SESSION_KEY = "hub_invitation_token"
+NEW_LINK_SESSION_KEY = "hub_new_invitation_link"
 
 
 def _enrol_first(request):
@@ -57,7 +59,9 @@ class ApplyView(SignupView):
     def form_valid(self, form):
         response = super().form_valid(form)
         token = self.request.session.pop(INVITATION_SESSION_KEY, None)
-        if token and form.invitation is not None:
+        # self.user is None when the address already has an account: allauth then answers
+        # exactly as for a new one (and mails the owner), so nothing is revealed here either.
+        if token and form.invitation is not None and self.user is not None:
             try:
                 services.invitation_accept(token=token, user=self.user)
             except services.InvitationError as problem:
@@ -94,12 +98,21 @@ def invitation_open(request, token):
 def me(request):
     profile = getattr(request.user, "profile", None)
     application = Application.objects.filter(user=request.user).first()
+    reapply_form = None
+    if (application and application.status == Application.Status.DECLINED
+            and request.user.standing == request.user.Standing.APPLICANT):
+        reapply_form = ReapplyForm(request.POST or None, prefix="reapply")
+        if request.method == "POST" and reapply_form.is_valid():
+            services.application_resubmit(application=application, actor=request.user,
+                                          **reapply_form.cleaned_data)
+            messages.success(request, "Your application has been sent again.")
+            return redirect("members:me")
     return render(request, "members/me.html", {
         "profile": profile,
         "application": application,
+        "reapply_form": reapply_form,
         "memberships": selectors.my_memberships(user=request.user),
-        "needs_mfa": policy.needs_mfa_enrolment(request.user),
-    })
+    }, status=400 if reapply_form is not None and reapply_form.errors else 200)
 
 
 @login_required
@@ -130,7 +143,7 @@ def profile_detail(request, pk):
     profile = selectors.profile_get(user=request.user, pk=pk)
     return render(request, "members/profile_detail.html", {
         "profile": profile,
-        "memberships": profile.user.memberships.select_related("organisation"),
+        "memberships": selectors.membership_list_of(user=request.user, member=profile.user),
         "is_me": request.user.is_authenticated and profile.user_id == request.user.pk,
     })
 
@@ -181,19 +194,23 @@ def organisation_manage(request, slug):
         return response
     organisation = selectors.organisation_managed_get(user=request.user, slug=slug)
     invitation_form = InvitationForm(request.POST or None, prefix="invite")
-    new_link = None
     if request.method == "POST" and invitation_form.is_valid():
-        invitation, token = services.invitation_create(
+        _, token = services.invitation_create(
             organisation=organisation, invited_by=request.user, **invitation_form.cleaned_data)
-        new_link = services.invitation_url(token)
-        invitation_form = InvitationForm(prefix="invite")
+        # Shown once, on the page this redirects to; a reload does not make another link.
+        request.session[NEW_LINK_SESSION_KEY] = services.invitation_url(token)
+        return redirect(reverse("members:organisation_manage", args=[slug]) + "#invite")
+    memberships = selectors.membership_list(user=request.user, organisation=organisation)
     return render(request, "members/organisation_manage.html", {
         "organisation": organisation,
-        "memberships": selectors.membership_list(user=request.user, organisation=organisation),
+        "memberships": memberships,
+        "changeable": {m.pk for m in memberships
+                       if policy.can_change_membership(request.user, m)},
         "roles": Membership.Role.choices,
         "invitation_form": invitation_form,
-        "new_link": new_link,
-        "invitations": selectors.invitation_list(organisation=organisation)[:30],
+        "new_link": request.session.pop(NEW_LINK_SESSION_KEY, None),
+        "invitations": selectors.invitation_list(user=request.user,
+                                                 organisation=organisation)[:30],
         "events": selectors.audit_list(user=request.user, organisation=organisation),
         "applications": selectors.application_queue(user=request.user).filter(
             organisation=organisation),
@@ -246,7 +263,11 @@ def membership_leave(request, slug):
     membership = Membership.objects.filter(user=request.user, organisation=organisation).first()
     if membership is None:
         raise Http404
-    services.membership_leave(membership=membership, actor=request.user)
+    try:
+        services.membership_leave(membership=membership, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(organisation)
     messages.success(request, f"You have left {organisation}.")
     return redirect("members:me")
 
@@ -257,7 +278,8 @@ def invitation_revoke(request, slug, pk):
     if response := _enrol_first(request):
         return response
     organisation = selectors.organisation_managed_get(user=request.user, slug=slug)
-    invitation = selectors.invitation_list(organisation=organisation).filter(pk=pk).first()
+    invitation = selectors.invitation_list(user=request.user,
+                                           organisation=organisation).filter(pk=pk).first()
     if invitation is None:
         raise Http404
     services.invitation_revoke(invitation=invitation, actor=request.user)
@@ -271,9 +293,9 @@ def invitation_revoke(request, slug, pk):
 def application_queue(request):
     if response := _enrol_first(request):
         return response
-    queue = selectors.application_queue(user=request.user)
-    if not (policy.acts_as_staff(request.user) or policy.admin_org_ids(request.user)):
+    if not policy.can_decide_any_application(request.user):
         raise Http404
+    queue = selectors.application_queue(user=request.user)
     return render(request, "members/application_queue.html", {
         "applications": queue,
         "decided": selectors.application_recent_decisions(user=request.user),

@@ -100,3 +100,48 @@ def test_demo_code_matches_enrolled_secret(capsys):
     assert TOTP(authenticator).validate_code(code)
     with pytest.raises(CommandError):
         call_command("demo_code", "someone@example.net")
+
+
+def _signed_in_client(user):
+    client = Client()
+    client.force_login(user)
+    assert client.get("/members/me/").status_code == 200
+    return client
+
+
+def test_session_ends_after_twelve_hours_even_when_active():
+    """However busy, a session lasts twelve hours at most."""
+    import time_machine
+
+    with time_machine.travel("2026-01-05 08:00", tick=False) as traveller:
+        client = _signed_in_client(UserFactory())
+        for hour in range(1, 12):
+            traveller.move_to(f"2026-01-05 {8 + hour:02d}:00")
+            assert client.get("/members/me/").status_code == 200, hour
+        traveller.move_to("2026-01-05 20:01")
+        response = client.get("/members/me/")
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+        assert "_auth_user_id" not in client.session
+
+
+def test_people_with_powers_are_signed_out_after_thirty_idle_minutes(staff):
+    """Staff idle for over thirty minutes must sign in again; a member idle as long need not."""
+    import time_machine
+
+    with time_machine.travel("2026-01-05 08:00", tick=False) as traveller:
+        staff_client = _signed_in_client(staff)
+        member_client = _signed_in_client(UserFactory())
+        traveller.move_to("2026-01-05 08:29")
+        assert staff_client.get("/members/me/").status_code == 200
+        traveller.move_to("2026-01-05 09:00")
+        assert staff_client.get("/members/me/").status_code == 302
+        assert member_client.get("/members/me/").status_code == 200
+
+
+def test_signed_in_pages_are_not_cached(client, member):
+    """Pages for a signed-in person say private, no-store; public pages for visitors do not."""
+    assert "no-store" not in client.get("/").get("Cache-Control", "")
+    client.force_login(member)
+    for path in ("/", "/members/me/", "/members/me/edit/"):
+        cache_control = client.get(path)["Cache-Control"]
+        assert "no-store" in cache_control and "private" in cache_control, path

@@ -186,12 +186,15 @@ def test_org_admin_manages_roles_and_invites(client):
     client.post(url, {"role": "approver"})
     other.refresh_from_db()
     assert other.role == Membership.Role.APPROVER
-    response = client.post(reverse("members:organisation_manage", args=[org.slug]),
-                           {"invite-role": "member", "invite-note": "Youth forum chair",
-                            "invite-days": "7"})
-    body = response.content.decode()
-    assert "/invitations/" in body and "Youth forum chair" in body
+    manage = reverse("members:organisation_manage", args=[org.slug])
+    response = client.post(manage, {"invite-role": "member", "invite-note": "Youth forum chair",
+                                    "invite-days": "7"})
+    assert response.status_code == 302
+    body = client.get(manage).content.decode()
+    assert 'id="new-invitation-link"' in body and "Youth forum chair" in body
     assert "membership.role" in body
+    # The link is shown once: a reload shows the list, not the link again.
+    assert 'id="new-invitation-link"' not in client.get(manage).content.decode()
 
 
 def test_org_admin_bad_role_is_explained(client):
