@@ -307,3 +307,81 @@ def test_unknown_and_known_email_sign_in_failures_look_alike(client):
     assert known.status_code == unknown.status_code == 200
     strip = lambda r: re.sub(r'value="[^"]*"', "", r.content.decode())  # noqa: E731
     assert strip(known) == strip(unknown)
+
+
+def test_invited_sign_up_with_taken_address_reveals_nothing(client):
+    """Using an invitation with an address that already has an account answers as for a new
+    one, creates nothing and leaves the invitation unused."""
+    existing = UserFactory(email=APPLY["email"])
+    membership = enrolled_admin_membership()
+    _, token = services.invitation_create(organisation=membership.organisation,
+                                          invited_by=membership.user)
+    client.get(reverse("members:invitation_open", args=[token]))
+    data = {k: v for k, v in APPLY.items() if k != "statement"}
+    response = client.post(reverse("members:apply"), data)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert User.objects.filter(email=APPLY["email"]).count() == 1
+    assert not existing.memberships.exists()
+    assert services.invitation_check(token=token)
+
+
+def test_invited_sign_up_files_no_application():
+    """Joining by invitation leaves no application behind to be decided."""
+    membership = enrolled_admin_membership()
+    _, token = services.invitation_create(organisation=membership.organisation,
+                                          invited_by=membership.user)
+    newcomer = UserFactory(standing=User.Standing.APPLICANT)
+    services.invitation_accept(token=token, user=newcomer)
+    assert not Application.objects.filter(user=newcomer).exists()
+
+
+def test_invitation_lapses_when_its_maker_loses_the_role():
+    """A link made by an admin who is no longer one does not work."""
+    membership = enrolled_admin_membership()
+    _, token = services.invitation_create(organisation=membership.organisation,
+                                          invited_by=membership.user, role="admin")
+    membership.delete()
+    with pytest.raises(services.InvitationError) as problem:
+        services.invitation_accept(token=token, user=UserFactory())
+    assert problem.value.state == "lapsed"
+
+
+def test_invitation_raises_but_never_lowers_a_role():
+    """An editor given an admin link becomes admin; an admin given a member link stays admin."""
+    membership = enrolled_admin_membership()
+    org = membership.organisation
+    editor = MembershipFactory(organisation=org, role=Membership.Role.EDITOR)
+    _, up = services.invitation_create(organisation=org, invited_by=membership.user,
+                                       role="admin")
+    assert services.invitation_accept(token=up, user=editor.user).role == "admin"
+    other_admin = MembershipFactory(organisation=org, role=Membership.Role.ADMIN)
+    _, down = services.invitation_create(organisation=org, invited_by=membership.user)
+    assert services.invitation_accept(token=down, user=other_admin.user).role == "admin"
+
+
+def test_last_admin_cannot_leave(client):
+    """The only admin is told to hand over first, and stays."""
+    membership = enrolled_admin_membership()
+    client.force_login(membership.user)
+    response = client.post(reverse("members:membership_leave",
+                                   args=[membership.organisation.slug]), follow=True)
+    assert "only administrator" in response.content.decode()
+    assert Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_declined_applicant_can_apply_again(client, staff):
+    """After a decline the applicant reads the reason and can send a new statement."""
+    applicant = UserFactory(standing=User.Standing.APPLICANT)
+    application = Application.objects.create(user=applicant, statement="First try")
+    services.application_decline(application=application, decided_by=staff,
+                                 reason="Please say which organisation you work with.")
+    client.force_login(applicant)
+    page = client.get(reverse("members:me")).content.decode()
+    assert "Please say which organisation you work with." in page and "Apply again" in page
+    empty = client.post(reverse("members:me"), {"reapply-statement": ""})
+    assert empty.status_code == 400 and "This field is required" in empty.content.decode()
+    client.post(reverse("members:me"), {"reapply-statement": "I work with Eastgate Forum."})
+    application.refresh_from_db()
+    assert application.status == Application.Status.PENDING
+    assert application.statement == "I work with Eastgate Forum."
