@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -52,7 +53,12 @@ def test_serve_answers_and_its_worker_sends_mail(tmp_path):
                 time.sleep(0.3)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/hub/hub.css") as r:
             assert r.status == 200 and b"--focus" in r.read()
-        _manage("shell", "-c", "from hub.core.tasks import email_send; email_send.enqueue("
+        secret_path = "/invitations/secret-token-in-path/"
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{secret_path}")
+        except urllib.error.HTTPError as error:
+            assert error.code == 404
+        _manage("shell", "-c", "from hub.core.services import email_queue; email_queue("
                 "subject='Worker check', body='Sent by the worker.', to=['a@example.org'])",
                 env=env)
         deadline = time.monotonic() + 30
@@ -61,6 +67,9 @@ def test_serve_answers_and_its_worker_sends_mail(tmp_path):
             time.sleep(0.3)
         message = next(outbox.iterdir()).read_text()
         assert "Worker check" in message and "Sent by the worker." in message
+        left = _manage("shell", "-c", "from hub.core.models import OutgoingEmail; "
+                       "print(OutgoingEmail.objects.count())", env=env).stdout
+        assert left.strip().splitlines()[-1] == "0", "a sent message must not be kept"
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -69,3 +78,6 @@ def test_serve_answers_and_its_worker_sends_mail(tmp_path):
             os.killpg(server.pid, signal.SIGKILL)
             raise
     assert server.returncode == 0
+    log = server.stdout.read()
+    assert "GET /healthz" in log and "/invitations/[redacted]" in log
+    assert "secret-token-in-path" not in log

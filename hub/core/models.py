@@ -56,3 +56,18 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit events cannot be deleted.")
+
+
+class OutgoingEmail(models.Model):
+    """A message waiting for the task worker. Deleted once sent, so confirmation and reset
+    links do not linger in the task queue's records."""
+
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    html = models.TextField(blank=True)
+    to = models.JSONField()
+    from_email = models.CharField(max_length=254, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.subject

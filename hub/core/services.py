@@ -1,6 +1,6 @@
-from django.db import models
+from django.db import models, transaction
 
-from hub.core.models import AuditEvent
+from hub.core.models import AuditEvent, OutgoingEmail
 
 
 def audit_record(
@@ -18,3 +18,14 @@ def audit_record(
         outcome=outcome,
         context=context,
     )
+
+
+def email_queue(*, subject: str, body: str, to: list[str], from_email: str = "",
+                html: str = "") -> OutgoingEmail:
+    """Queue a message; the task worker sends it once the current transaction commits."""
+    from hub.core.tasks import email_send
+
+    email = OutgoingEmail.objects.create(subject=subject, body=body, to=to,
+                                         from_email=from_email or "", html=html or "")
+    transaction.on_commit(lambda: email_send.enqueue(email_id=email.pk))
+    return email

@@ -1,12 +1,18 @@
 from django.core.mail import EmailMultiAlternatives
 from django_tasks import task
 
+from hub.core.models import OutgoingEmail
+
 
 @task()
-def email_send(*, subject: str, body: str, to: list[str], from_email: str | None = None,
-               html: str | None = None) -> None:
-    """Send one message, outside the request that asked for it."""
-    message = EmailMultiAlternatives(subject=subject, body=body, from_email=from_email, to=to)
-    if html:
-        message.attach_alternative(html, "text/html")
+def email_send(*, email_id: int) -> None:
+    """Send one queued message, outside the request that asked for it, then forget it."""
+    email = OutgoingEmail.objects.filter(pk=email_id).first()
+    if email is None:  # already sent by an earlier attempt
+        return
+    message = EmailMultiAlternatives(subject=email.subject, body=email.body,
+                                     from_email=email.from_email or None, to=email.to)
+    if email.html:
+        message.attach_alternative(email.html, "text/html")
     message.send()
+    email.delete()

@@ -1,7 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
-from django.db import transaction
 
-from hub.core.tasks import email_send
+from hub.core.services import email_queue
 
 
 class HubAccountAdapter(DefaultAccountAdapter):
@@ -17,6 +16,5 @@ class HubAccountAdapter(DefaultAccountAdapter):
         message = self.render_mail(template_prefix, email, ctx)
         html = next((body for body, mime in getattr(message, "alternatives", [])
                      if mime == "text/html"), None)
-        fields = {"subject": message.subject, "body": message.body, "to": list(message.to),
-                  "from_email": message.from_email, "html": html}
-        transaction.on_commit(lambda: email_send.enqueue(**fields))
+        email_queue(subject=message.subject, body=message.body, to=list(message.to),
+                    from_email=message.from_email, html=html or "")

@@ -10,8 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hub import policy
-from hub.core.services import audit_record
-from hub.core.tasks import email_send
+from hub.core.services import audit_record, email_queue
 from hub.members.models import (
     Application,
     Expertise,
@@ -40,9 +39,8 @@ def _require(allowed: bool) -> None:
 
 def _notify(*, user: User, subject: str, template: str, context: dict) -> None:
     body = render_to_string(template, {"site_url": settings.SITE_URL, **context})
-    transaction.on_commit(lambda: email_send.enqueue(
-        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, body=body, to=[user.email],
-        from_email=settings.DEFAULT_FROM_EMAIL))
+    email_queue(subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, body=body,
+                to=[user.email], from_email=settings.DEFAULT_FROM_EMAIL)
 
 
 # --- Profiles -------------------------------------------------------------------------------

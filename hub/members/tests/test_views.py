@@ -6,7 +6,9 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
+from hub.core.models import OutgoingEmail
 from hub.members import services
 from hub.members.models import Application, Membership, Organisation, Profile, User
 from hub.members.tests.factories import (
@@ -49,7 +51,10 @@ def test_apply_creates_applicant_and_sends_verification(client):
     assert user.profile.display_name == "New Person"
     run_worker()
     assert len(mail.outbox) == 1
-    assert re.search(r"/accounts/confirm-email/\S+", mail.outbox[0].body)
+    link = re.search(r"/accounts/confirm-email/\S+", mail.outbox[0].body).group(0)
+    # Once sent, the link is kept nowhere: not in the outbox, not in the task records.
+    assert not OutgoingEmail.objects.exists()
+    assert not any(link in str(r.args_kwargs) for r in DBTaskResult.objects.all())
 
 
 def test_apply_bad_input_keeps_what_was_typed(client):

@@ -29,7 +29,8 @@ class Command(BaseCommand):
         commands = [[
             python, "-m", "gunicorn", "hub.wsgi:application",
             "--bind", f"{host}:{port}", "--workers", str(web_workers),
-            "--access-logfile", "-", "--forwarded-allow-ips", os.environ.get(
+            "--access-logfile", "-", "--logger-class", "hub.core.redaction.RedactingLogger",
+            "--forwarded-allow-ips", os.environ.get(
                 "HUB_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         ]]
         if not no_tasks:
