@@ -64,7 +64,8 @@ test-postgres: install-test browser
 
 check: install-test
 	$(TEST_ENV) HUB_SECURE=true HUB_SECRET_KEY=$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(50))') \
-	  HUB_ALLOWED_HOSTS=hub.example.org $(MANAGE) check --deploy --fail-level WARNING
+	  HUB_ALLOWED_HOSTS=hub.example.org HUB_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend \
+	  $(MANAGE) check --deploy --fail-level WARNING
 
 lint: install-test
 	$(BIN)/ruff check .

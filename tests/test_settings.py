@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
 
 
 def run_manage(*args, env_extra: dict, data_dir: Path) -> subprocess.CompletedProcess:
@@ -20,8 +21,17 @@ def test_check_deploy_passes_in_production_settings(tmp_path):
     """Django's deployment checklist finds nothing, warnings included."""
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", data_dir=tmp_path,
                         env_extra={"HUB_SECURE": "true", "HUB_ALLOWED_HOSTS": "hub.example.org",
+                                   "HUB_EMAIL_BACKEND": SMTP,
                                    "HUB_SECRET_KEY": "k" * 20 + "Q7-x_vZ2pL9mN4bR8tY1wE6uI3oP0aS5"})
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_refuses_undelivered_mail(tmp_path):
+    """Served over HTTPS with mail going only to the console, the checklist fails."""
+    result = run_manage("check", "--deploy", data_dir=tmp_path, env_extra={
+        "HUB_SECURE": "true", "HUB_ALLOWED_HOSTS": "hub.example.org",
+        "HUB_SECRET_KEY": "k" * 20 + "Q7-x_vZ2pL9mN4bR8tY1wE6uI3oP0aS5"})
+    assert result.returncode != 0 and "hub.E001" in result.stderr
 
 
 def test_secret_key_required_when_secure(tmp_path):

@@ -7,11 +7,13 @@ can print the current code for them.
 
 import base64
 import hashlib
+import hmac
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings
 
 from hub.members.models import Application, Expertise, Membership, Organisation, Profile, User
 
@@ -99,8 +101,11 @@ def email_for(key: str) -> str:
 
 
 def demo_totp_secret(email: str) -> str:
-    """A fixed secret per demo account, so the demo's codes can be printed on request."""
-    digest = hashlib.sha256(f"hub-demo-totp:{email}".encode()).digest()[:20]
+    """A secret per demo account that this installation can work out again, so its codes can
+    be printed on request. Keyed with the installation's secret key: knowing the demo's
+    published password is not enough to sign in to someone else's copy."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"hub-demo-totp:{email}".encode(),
+                      hashlib.sha256).digest()[:20]
     return base64.b32encode(digest).decode()
 
 

@@ -85,6 +85,14 @@ def test_demo_load_refuses_real_content():
     assert User.objects.filter(email__endswith=demo.DEMO_DOMAIN).exists()
 
 
+def test_demo_refused_on_a_secure_deployment(settings):
+    """With HUB_SECURE on, the demo's accounts are never created."""
+    settings.SECURE = True
+    with pytest.raises(CommandError, match="real deployment"):
+        call_command("demo_load")
+    assert not User.objects.exists()
+
+
 def test_demo_code_matches_enrolled_secret(capsys):
     """The printed code is accepted by allauth for that demo account."""
     from allauth.mfa.models import Authenticator

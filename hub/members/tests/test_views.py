@@ -87,15 +87,25 @@ def test_applicant_sees_pending_and_no_member_pages(client):
 
 
 def test_sign_in_is_throttled(client):
-    """After repeated wrong passwords even the right one is refused for a while."""
+    """200 wrong passwords spread over an hour: at most ten are even checked; the right one is
+    refused while the pause lasts and accepted once it lifts; password reset stays open."""
     user = UserFactory()
     url = reverse("account_login")
-    for _ in range(5):
-        client.post(url, {"login": user.email, "password": "wrong-password-123"})
-    response = client.post(url, {"login": user.email, "password": PASSWORD})
-    assert response.status_code in (200, 429)
-    assert "_auth_user_id" not in client.session
-    assert "Too many failed login attempts" in response.content.decode()
+    with time_machine.travel("2026-03-02 09:00", tick=False) as traveller:
+        checked = 0
+        for attempt in range(200):
+            traveller.move_to(f"2026-03-02 09:{attempt * 18 // 60:02d}:{attempt * 18 % 60:02d}")
+            response = client.post(url, {"login": user.email, "password": f"wrong-{attempt}"})
+            checked += "Too many failed login attempts" not in response.content.decode()
+        assert checked <= 10
+        refused = client.post(url, {"login": user.email, "password": PASSWORD})
+        assert "Too many failed login attempts" in refused.content.decode()
+        assert "_auth_user_id" not in client.session
+        reset = client.post(reverse("account_reset_password"), {"email": user.email})
+        assert reset.status_code == 302
+        traveller.move_to("2026-03-02 11:00")
+        accepted = client.post(url, {"login": user.email, "password": PASSWORD})
+        assert accepted.status_code == 302 and "_auth_user_id" in client.session
 
 
 def test_sign_in_works_with_right_password(client):

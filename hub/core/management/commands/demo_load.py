@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -18,6 +19,10 @@ class Command(BaseCommand):
                             help="Load into a database that already holds non-demo content.")
 
     def handle(self, *args, force=False, **options):
+        if settings.SECURE:
+            raise CommandError(
+                "HUB_SECURE is on, so this looks like a real deployment. The demo's accounts "
+                "share a published password and must never exist there.")
         has_marker = AuditEvent.objects.filter(action=MARKER).exists()
         real_people = User.objects.exclude(email__iendswith="@" + members_demo.DEMO_DOMAIN)
         if real_people.exists() and not has_marker and not force:
