@@ -29,3 +29,23 @@ class HubAdminSite(admin.AdminSite):
             return redirect("admin:index")
         # Everyone else finds nothing here, as with any other page they may not see.
         raise Http404
+
+
+class PolicyAdminMixin:
+    """The hub's models answer to the policy in the admin, not to Django's per-model
+    permissions: whoever may use the admin may work with them."""
+
+    def has_module_permission(self, request):
+        return policy.can_use_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return policy.can_use_admin(request.user)
+
+    def has_add_permission(self, request, *args):
+        return policy.can_use_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return policy.can_use_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return policy.can_use_admin(request.user)

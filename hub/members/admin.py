@@ -1,7 +1,10 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 
 from hub import policy
+from hub.admin_site import PolicyAdminMixin
+from hub.core.services import audit_record
 from hub.members import services
 from hub.members.models import (
     Application,
@@ -14,14 +17,29 @@ from hub.members.models import (
 )
 
 
-class MembershipInline(admin.TabularInline):
+class ReadOnlyAdminMixin(PolicyAdminMixin):
+    """Shown in the admin, changed only through the hub's own pages and services, so every
+    change keeps its checks and its audit record."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Membership
     extra = 0
-    autocomplete_fields = ["user"]
+    fields = ["user", "role", "created"]
+    readonly_fields = fields
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(PolicyAdminMixin, DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "__str__", "standing", "is_active", "is_staff", "is_moderator"]
     list_filter = ["standing", "is_active", "is_staff", "is_moderator"]
@@ -37,6 +55,18 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ["last_login", "date_joined"]
     actions = ["deactivate"]
 
+    POWER_FIELDS = ("standing", "is_active", "is_staff", "is_moderator", "is_superuser")
+
+    def save_model(self, request, obj, form, change):
+        before = {}
+        if change:
+            before = User.objects.filter(pk=obj.pk).values(*self.POWER_FIELDS).first() or {}
+        super().save_model(request, obj, form, change)
+        changed = {f: getattr(obj, f) for f in self.POWER_FIELDS
+                   if change and before.get(f) != getattr(obj, f)}
+        if changed:
+            audit_record(actor=request.user, action="user.powers", target=obj, **changed)
+
     @admin.action(description="Deactivate the selected accounts")
     def deactivate(self, request, queryset):
         for user in queryset.exclude(pk=request.user.pk):
@@ -45,7 +75,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
+class ProfileAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ["display_name", "sector", "organisation", "country", "visibility"]
     list_filter = ["sector", "visibility"]
     search_fields = ["display_name"]
@@ -56,11 +86,12 @@ class ProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "country", "is_partner"]
     list_filter = ["kind", "is_partner"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [MembershipInline]
 
     def get_queryset(self, request):
@@ -68,23 +99,27 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Applications are decided on the Applications page, which admits the person properly."""
+
     list_display = ["user", "organisation", "status", "created", "decided_at"]
     list_filter = ["status"]
-    readonly_fields = ["user", "decided_by", "decided_at"]
 
     def get_queryset(self, request):
         return policy.visible_applications(request.user, super().get_queryset(request))
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Links are made and withdrawn on the organisation's page, where a token is shown once."""
+
     list_display = ["organisation", "role", "note", "expires_at", "used_at", "revoked_at"]
-    readonly_fields = ["token_hash", "used_by", "used_at", "invited_by"]
+    exclude = ["token_hash"]
 
-    def has_add_permission(self, request):
-        # Links are made on the organisation's page, where the token can be shown once.
-        return False
+    def get_queryset(self, request):
+        return policy.visible_invitations(request.user, super().get_queryset(request))
 
 
-admin.site.register(Expertise, search_fields=["name"])
+@admin.register(Expertise)
+class ExpertiseAdmin(PolicyAdminMixin, admin.ModelAdmin):
+    search_fields = ["name"]

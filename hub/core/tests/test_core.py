@@ -153,3 +153,25 @@ def test_signed_in_pages_are_not_cached(client, member):
     for path in ("/", "/members/me/", "/members/me/edit/"):
         cache_control = client.get(path)["Cache-Control"]
         assert "no-store" in cache_control and "private" in cache_control, path
+
+
+def test_admin_pages_of_hub_models_open_for_staff(client, staff):
+    """Every hub model's list and detail pages open in the admin for enrolled staff."""
+    from django.contrib import admin
+    from django.urls import reverse
+
+    from conftest import build_world
+
+    build_world()
+    client.force_login(staff)
+    for model in admin.site._registry:
+        if not model.__module__.startswith("hub."):
+            continue
+        opts = model._meta
+        changelist = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        assert changelist.status_code == 200, opts.label
+        obj = model.objects.first()
+        if obj is not None:
+            change = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change",
+                                        args=[obj.pk]))
+            assert change.status_code == 200, opts.label

@@ -400,3 +400,36 @@ def test_declined_applicant_can_apply_again(client, staff):
     application.refresh_from_db()
     assert application.status == Application.Status.PENDING
     assert application.statement == "I work with Eastgate Forum."
+
+
+def test_admin_changes_to_powers_are_audited(client, staff):
+    """Making someone a moderator in the admin leaves an audit record naming the change."""
+    from hub.core.models import AuditEvent
+
+    person = UserFactory()
+    client.force_login(staff)
+    url = reverse("admin:members_user_change", args=[person.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update({"is_moderator": "on", "is_active": "on", "password": ""})
+    data = {k: v for k, v in data.items() if v is not False}
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    person.refresh_from_db()
+    assert person.is_moderator
+    event = AuditEvent.objects.get(action="user.powers")
+    assert event.context == {"is_moderator": True} and event.actor == staff
+
+
+def test_admin_cannot_decide_applications_directly(client, staff):
+    """The admin shows applications but cannot approve one behind the hub's back."""
+    application = Application.objects.create(
+        user=UserFactory(standing=User.Standing.APPLICANT), statement="Hi")
+    client.force_login(staff)
+    url = reverse("admin:members_application_change", args=[application.pk])
+    assert client.get(url).status_code == 200
+    client.post(url, {"status": "approved"})
+    application.refresh_from_db()
+    assert application.status == Application.Status.PENDING
