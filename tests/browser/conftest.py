@@ -25,6 +25,21 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
+def live_server():
+    """pytest-django's live server, serving static files as a deployment does: the collected,
+    hashed files in STATIC_ROOT (its default handler looks only at the unhashed sources, so
+    pages would lose their stylesheet and axe would check an unstyled page)."""
+    from django.test.testcases import _StaticFilesHandler
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer("localhost", start=False)
+    server.thread.static_handler = _StaticFilesHandler
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         pytest.fail(f"Debian's chromium is needed at {CHROMIUM}: run `make browser`.")
@@ -57,7 +72,10 @@ _axe = Axe()
 
 
 def assert_accessible(page) -> None:
-    """axe-core finds no serious or critical problem on the page as it stands."""
+    """axe-core finds no serious or critical problem on the page as it stands, styled."""
+    page.wait_for_load_state("load")
+    assert page.evaluate("getComputedStyle(document.body).fontFamily").startswith("system-ui"), (
+        "the stylesheet did not load")
     results = _axe.run(page)
     bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert not bad, f"{page.url}:\n" + "\n".join(

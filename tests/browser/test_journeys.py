@@ -169,3 +169,64 @@ def test_profile_visibility_seen_by_member_and_visitor(new_page):
         assert seen(colleague) is colleague_sees, label
         assert seen(visitor) is visitor_sees, label
         assert_accessible(colleague)
+
+
+def test_keyboard_and_small_screens(new_page):
+    """The skip link is the first stop for the keyboard and moves focus to the content; key
+    pages fit a 320-pixel-wide phone without sideways scrolling."""
+    page = new_page()
+    page.goto("/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to main content"
+    assert page.locator(".skip-link").is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    # The apply form can be filled and sent with the keyboard alone.
+    page.goto("/accounts/signup/")
+    page.focus("#id_email")
+    page.keyboard.type("keys.only@example.org")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Keyboard Person")
+    assert page.input_value("#id_display_name") == "Keyboard Person"
+
+    page.set_viewport_size({"width": 320, "height": 640})
+    for path in ("/", "/accounts/signup/", "/accounts/login/", "/organisations/",
+                 "/your-data/"):
+        page.goto(path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        wide = page.evaluate("""[...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth)
+            .map(e => e.tagName + '.' + e.className + '#' + e.id).slice(0, 5)""")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 320px: {wide}"
+        assert_accessible(page)
+
+
+def test_admin_manages_organisation_in_browser(new_page):
+    """An organisation admin changes a member's role and makes an invitation link that a
+    newcomer then opens."""
+    admin = MembershipFactory(role=Membership.Role.ADMIN,
+                              user__profile__display_name="Org Admin")
+    secret = enrol_mfa(admin.user)
+    org = admin.organisation
+    MembershipFactory(organisation=org, user__profile__display_name="Kim Member")
+    page = new_page()
+    sign_in(page, admin.user.email, totp_secret=secret)
+    page.goto(org.get_absolute_url())
+    assert_accessible(page)
+    page.get_by_role("link", name="Manage members and invitations").click()
+    assert_accessible(page)
+    page.get_by_label("Role of Kim Member").select_option("editor")
+    page.get_by_role("button", name="Change role of Kim Member").click()
+    assert page.get_by_text("Kim Member is now Editor").is_visible()
+    page.get_by_label("Who it is for").fill("Chair of the youth forum")
+    page.get_by_role("button", name="Make an invitation link").click()
+    link = page.inner_text("#new-invitation-link").strip()
+    assert_accessible(page)
+
+    newcomer = new_page()
+    newcomer.goto(link.replace(link.split("/invitations/")[0], ""))
+    assert newcomer.get_by_role("heading", name=f"You are invited to join {org.name}").is_visible()
+    assert_accessible(newcomer)
+    newcomer.get_by_role("link", name="Create an account").click()
+    assert newcomer.get_by_role("heading", name="Create your account").is_visible()
+    assert_accessible(newcomer)
