@@ -32,7 +32,7 @@ ORGANISATIONS = [
                     "councillors and police together every month to raise and resolve local "
                     "concerns."},
     {"slug": "riverside-youth-association", "name": "Riverside Muslim Youth Association",
-     "kind": Organisation.Kind.FAITH, "country": "GB", "is_partner": True,
+     "kind": Organisation.Kind.COMMUNITY, "country": "GB", "is_partner": True,
      "description": "Young volunteers running mentoring, sport and debate evenings for "
                     "16–25-year-olds, and speaking for young people in local partnerships."},
     {"slug": "northfield-somali-parents", "name": "Northfield Somali Parents' Network",
