@@ -33,7 +33,7 @@ class HubAdminSite(admin.AdminSite):
 
 class PolicyAdminMixin:
     """The hub's models answer to the policy in the admin, not to Django's per-model
-    permissions: whoever may use the admin may work with them."""
+    permissions: whoever may use the admin may view, add and change them."""
 
     def has_module_permission(self, request):
         return policy.can_use_admin(request.user)
@@ -48,4 +48,6 @@ class PolicyAdminMixin:
         return policy.can_use_admin(request.user)
 
     def has_delete_permission(self, request, obj=None):
-        return policy.can_use_admin(request.user)
+        # Nothing of the hub's is deleted from the admin: accounts are deactivated, and
+        # deleting an organisation would cut its audit trail loose.
+        return False

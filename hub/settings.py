@@ -182,8 +182,9 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "core:home"
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Engagement Hub] "
-# At most ten failed sign-ins per account an hour (and ten a minute from one address); the
-# pause lifts by itself, and password reset stays open, so nobody can lock a member out.
+# At most ten failed sign-ins per account an hour (and ten a minute from one address). The
+# pause lifts by itself and password reset stays open; someone guessing on purpose can keep
+# an account paused, which is the price of stopping the guessing.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,10/h/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # One 30-second step either side, for phones whose clocks drift; each code works only once.

@@ -58,6 +58,10 @@ def test_serve_answers_and_its_worker_sends_mail(tmp_path):
             urllib.request.urlopen(f"http://127.0.0.1:{port}{secret_path}")
         except urllib.error.HTTPError as error:
             assert error.code == 404
+        # A stylesheet fetched from a confirmation page names that page as its referrer.
+        urllib.request.urlopen(urllib.request.Request(
+            f"http://127.0.0.1:{port}/healthz",
+            headers={"Referer": f"http://127.0.0.1:{port}/accounts/confirm-email/refsecret/"}))
         _manage("shell", "-c", "from hub.core.services import email_queue; email_queue("
                 "subject='Worker check', body='Sent by the worker.', to=['a@example.org'])",
                 env=env)
@@ -80,4 +84,4 @@ def test_serve_answers_and_its_worker_sends_mail(tmp_path):
     assert server.returncode == 0
     log = server.stdout.read()
     assert "GET /healthz" in log and "/invitations/[redacted]" in log
-    assert "secret-token-in-path" not in log
+    assert "secret-token-in-path" not in log and "refsecret" not in log

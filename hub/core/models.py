@@ -59,14 +59,17 @@ class AuditEvent(models.Model):
 
 
 class OutgoingEmail(models.Model):
-    """A message waiting for the task worker. Deleted once sent, so confirmation and reset
-    links do not linger in the task queue's records."""
+    """A message waiting for the task worker. Deleted once sent (or given up on), so
+    confirmation and reset links do not linger in the task queue's records."""
+
+    MAX_ATTEMPTS = 6
 
     subject = models.CharField(max_length=300)
     body = models.TextField()
     html = models.TextField(blank=True)
     to = models.JSONField()
     from_email = models.CharField(max_length=254, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

@@ -20,11 +20,11 @@ def redact(text: str) -> str:
 class RedactingLogger(Logger):
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U", "{raw_uri}e"):
-            if isinstance(atoms.get(key), str):
-                atoms[key] = redact(atoms[key])
-        atoms["{RAW_URI}e"] = redact(str(atoms.get("{RAW_URI}e", "")))
-        atoms["{PATH_INFO}e"] = redact(str(atoms.get("{PATH_INFO}e", "")))
+        # Every atom that can hold an address: the request line, the path, the referring page
+        # (a stylesheet fetched from an invitation page names that page) and environ copies.
+        for key, value in list(atoms.items()):
+            if isinstance(value, str) and "/" in value:
+                atoms[key] = redact(value)
         return atoms
 
 
@@ -33,6 +33,9 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record):
         record.msg = redact(str(record.msg))
-        if record.args:
+        if isinstance(record.args, dict):
+            record.args = {k: redact(v) if isinstance(v, str) else v
+                           for k, v in record.args.items()}
+        elif record.args:
             record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
         return True

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db import models
 
 from hub import policy
@@ -52,18 +53,31 @@ class UserAdmin(PolicyAdminMixin, DjangoUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"],
                              "fields": ["email", "password1", "password2"]})]
-    readonly_fields = ["last_login", "date_joined"]
     actions = ["deactivate"]
 
     POWER_FIELDS = ("standing", "is_active", "is_staff", "is_moderator", "is_superuser")
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = ["last_login", "date_joined"]
+        if obj is not None and not request.user.is_superuser:
+            # A changed address would let its changer reset the password: superusers only.
+            fields += ["email", "is_superuser"]
+        return fields
+
+    def user_change_password(self, request, id, form_url=""):
+        # Nobody sets another person's password here: they reset it themselves by email.
+        raise PermissionDenied
+
     def save_model(self, request, obj, form, change):
         before = {}
         if change:
-            before = User.objects.filter(pk=obj.pk).values(*self.POWER_FIELDS).first() or {}
+            before = (User.objects.filter(pk=obj.pk)
+                      .values("email", *self.POWER_FIELDS).first() or {})
         super().save_model(request, obj, form, change)
         changed = {f: getattr(obj, f) for f in self.POWER_FIELDS
                    if change and before.get(f) != getattr(obj, f)}
+        if change and before.get("email") != obj.email:
+            changed["email"] = "changed"  # the fact, not the address
         if changed:
             audit_record(actor=request.user, action="user.powers", target=obj, **changed)
 

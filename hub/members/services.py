@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -119,15 +120,15 @@ def application_resubmit(*, application: Application, actor: User, statement: st
 
 
 def application_deciders(*, application: Application) -> list[User]:
-    """Who is told of a new application: the named organisation's admins, or else staff."""
+    """Who is told of a new application: those who can decide it now, the named
+    organisation's enrolled admins first, or else enrolled staff."""
+    enrolled = User.objects.filter(is_active=True, standing=User.Standing.MEMBER,
+                                   authenticator__type=Authenticator.Type.TOTP)
     admins = []
     if application.organisation_id:
-        admins = list(User.objects.filter(
-            is_active=True, standing=User.Standing.MEMBER,
-            memberships__organisation=application.organisation,
-            memberships__role=Membership.Role.ADMIN))
-    return admins or list(User.objects.filter(is_active=True, is_staff=True,
-                                              standing=User.Standing.MEMBER))
+        admins = list(enrolled.filter(memberships__organisation=application.organisation,
+                                      memberships__role=Membership.Role.ADMIN).distinct())
+    return admins or list(enrolled.filter(is_staff=True).distinct())
 
 
 @transaction.atomic
@@ -199,7 +200,6 @@ _INVITATION_PROBLEMS = {
               "people to the organisation. Ask the organisation for a new one.",
 }
 
-ROLE_RANK = {role: rank for rank, role in enumerate(Membership.Role.values)}
 
 
 def invitation_check(*, token: str) -> Invitation:
@@ -221,7 +221,9 @@ def invitation_check(*, token: str) -> Invitation:
 def invitation_accept(*, token: str, user: User) -> Membership:
     """Use an invitation: the person joins the organisation and, if new, the hub.
 
-    Someone who already belongs keeps the higher of their role and the invitation's.
+    Someone who already belongs keeps their role, unless they were a plain member or the
+    invitation makes them an admin: editing and approving are separate powers, and one must
+    not be swapped for the other.
     """
     invitation = invitation_check(token=token)
     # Lock the row so two people using one link at once cannot both get in.
@@ -235,7 +237,8 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         user.save(update_fields=["standing"])
     membership, created = Membership.objects.get_or_create(
         user=user, organisation=invitation.organisation, defaults={"role": invitation.role})
-    if not created and ROLE_RANK[invitation.role] > ROLE_RANK[membership.role]:
+    upgrade = membership.role == Membership.Role.MEMBER or invitation.role == Membership.Role.ADMIN
+    if not created and upgrade and membership.role != invitation.role:
         membership.role = invitation.role
         membership.save(update_fields=["role", "modified"])
     Profile.objects.filter(user=user, organisation=None).update(
@@ -306,8 +309,11 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
 def membership_leave(*, membership: Membership, actor: User) -> None:
     """A person leaves an organisation themselves; the last admin must hand over first."""
     _require(membership.user_id == actor.pk)
-    if membership.role == Membership.Role.ADMIN and not membership.organisation.memberships.filter(
-            role=Membership.Role.ADMIN).exclude(pk=membership.pk).exists():
+    # Lock the organisation's admin rows, so two admins leaving at once cannot both go.
+    other_admins = list(membership.organisation.memberships.select_for_update().filter(
+        role=Membership.Role.ADMIN, user__is_active=True,
+        user__standing=User.Standing.MEMBER).exclude(pk=membership.pk))
+    if membership.role == Membership.Role.ADMIN and not other_admins:
         raise ValidationError("You are this organisation's only administrator. Make someone "
                               "else an administrator before you leave.")
     audit_record(actor=actor, action="membership.leave", target=membership,

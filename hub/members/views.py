@@ -47,8 +47,10 @@ class ApplyView(SignupView):
         if token:
             try:
                 kwargs["invitation"] = services.invitation_check(token=token)
-            except services.InvitationError:
+            except services.InvitationError as problem:
                 self.request.session.pop(INVITATION_SESSION_KEY, None)
+                messages.warning(self.request, problem.message + " You can still apply to "
+                                 "join below.")
         return kwargs
 
     def get_context_data(self, **kwargs):
@@ -65,7 +67,16 @@ class ApplyView(SignupView):
             try:
                 services.invitation_accept(token=token, user=self.user)
             except services.InvitationError as problem:
-                messages.error(self.request, problem.message)
+                # The link went (used by someone else a moment ago, or withdrawn): the new
+                # account becomes an ordinary application rather than being left in limbo.
+                services.application_submit(
+                    user=self.user, display_name=form.cleaned_data["display_name"],
+                    sector=form.cleaned_data["sector"],
+                    country=form.cleaned_data.get("country") or "",
+                    statement="(Signed up with an invitation to "
+                              f"{form.invitation.organisation} that could no longer be used.)")
+                messages.error(self.request, problem.message + " Your account has been "
+                               "sent to hub staff as an application instead.")
         return response
 
 

@@ -175,3 +175,50 @@ def test_admin_pages_of_hub_models_open_for_staff(client, staff):
             change = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change",
                                         args=[obj.pk]))
             assert change.status_code == 200, opts.label
+
+
+def test_failed_mail_is_retried_then_dropped(settings):
+    """A mail server that refuses gets further tries; after the last the message is deleted,
+    so no confirmation link is kept for ever."""
+    from django_tasks_db.models import DBTaskResult
+
+    from hub.core.models import OutgoingEmail
+    from hub.core.tasks import email_send
+
+    settings.EMAIL_BACKEND = "hub.core.tests.failing_mail.Backend"
+    email = OutgoingEmail.objects.create(subject="s", body="link", to=["a@example.org"])
+    email_send.call(email_id=email.pk)
+    email.refresh_from_db()
+    assert email.attempts == 1
+    retry = DBTaskResult.objects.get()
+    assert retry.run_after is not None and retry.args_kwargs["kwargs"] == {"email_id": email.pk}
+    for _ in range(OutgoingEmail.MAX_ATTEMPTS - 1):
+        email_send.call(email_id=email.pk)
+    assert not OutgoingEmail.objects.filter(pk=email.pk).exists()
+
+
+def test_log_redaction_handles_every_argument_shape():
+    """Tokens in paths are hidden in messages, tuple arguments and mapping arguments alike."""
+    import logging
+
+    from hub.core.redaction import RedactingFilter
+
+    secret = "/invitations/abc123secret/"
+    for msg, args in [(f"Gone: {secret}", ()), ("Gone: %s", (secret,)),
+                      ("Gone: %(path)s", ({"path": secret},))]:
+        record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, msg, args,
+                                   None)
+        RedactingFilter().filter(record)
+        assert "abc123secret" not in record.getMessage()
+        assert "/invitations/[redacted]/" in record.getMessage()
+
+
+def test_serve_refuses_a_secure_deployment_that_fails_its_checks(settings):
+    """With HUB_SECURE on, serve runs the deployment checklist first and refuses to start
+    while it fails (here: insecure cookies and mail going to the console), or while demo
+    accounts exist."""
+    from django.core.management.base import SystemCheckError
+
+    settings.SECURE = True
+    with pytest.raises((SystemCheckError, CommandError)):
+        call_command("serve", "--port", "1")

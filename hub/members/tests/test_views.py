@@ -341,14 +341,38 @@ def test_invited_sign_up_with_taken_address_reveals_nothing(client):
     assert services.invitation_check(token=token)
 
 
-def test_invited_sign_up_files_no_application():
-    """Joining by invitation leaves no application behind to be decided."""
+def test_invited_sign_up_files_no_application(client):
+    """Signing up through an invitation leaves no application behind to be decided."""
     membership = enrolled_admin_membership()
     _, token = services.invitation_create(organisation=membership.organisation,
                                           invited_by=membership.user)
-    newcomer = UserFactory(standing=User.Standing.APPLICANT)
-    services.invitation_accept(token=token, user=newcomer)
+    client.get(reverse("members:invitation_open", args=[token]))
+    client.post(reverse("members:apply"), {k: v for k, v in APPLY.items() if k != "statement"})
+    newcomer = User.objects.get(email=APPLY["email"])
+    assert newcomer.standing == User.Standing.MEMBER
     assert not Application.objects.filter(user=newcomer).exists()
+
+
+def test_invited_sign_up_whose_link_went_becomes_an_application(client):
+    """If the link is used up between opening it and signing up, the person is told, nothing
+    typed is lost, and they can apply instead."""
+    membership = enrolled_admin_membership()
+    _, token = services.invitation_create(organisation=membership.organisation,
+                                          invited_by=membership.user)
+    client.get(reverse("members:invitation_open", args=[token]))
+    page = client.get(reverse("members:apply"))
+    assert "Create your account" in page.content.decode()
+    services.invitation_accept(token=token, user=UserFactory())  # someone else was quicker
+    response = client.post(reverse("members:apply"),
+                           {k: v for k, v in APPLY.items() if k != "statement"})
+    body = response.content.decode()
+    assert "already been used" in body and "Why you would like to join" in body
+    assert 'value="New Person"' in body
+    assert not User.objects.filter(email=APPLY["email"]).exists()
+    client.post(reverse("members:apply"), APPLY)
+    newcomer = User.objects.get(email=APPLY["email"])
+    assert newcomer.standing == User.Standing.APPLICANT
+    assert newcomer.application.status == Application.Status.PENDING
 
 
 def test_invitation_lapses_when_its_maker_loses_the_role():
@@ -362,8 +386,9 @@ def test_invitation_lapses_when_its_maker_loses_the_role():
     assert problem.value.state == "lapsed"
 
 
-def test_invitation_raises_but_never_lowers_a_role():
-    """An editor given an admin link becomes admin; an admin given a member link stays admin."""
+def test_invitation_raises_but_never_swaps_a_role():
+    """An editor given an admin link becomes admin; an admin given a member link stays admin;
+    an editor given an approver link stays editor (one power is not traded for another)."""
     membership = enrolled_admin_membership()
     org = membership.organisation
     editor = MembershipFactory(organisation=org, role=Membership.Role.EDITOR)
@@ -373,6 +398,10 @@ def test_invitation_raises_but_never_lowers_a_role():
     other_admin = MembershipFactory(organisation=org, role=Membership.Role.ADMIN)
     _, down = services.invitation_create(organisation=org, invited_by=membership.user)
     assert services.invitation_accept(token=down, user=other_admin.user).role == "admin"
+    second_editor = MembershipFactory(organisation=org, role=Membership.Role.EDITOR)
+    _, sideways = services.invitation_create(organisation=org, invited_by=membership.user,
+                                             role="approver")
+    assert services.invitation_accept(token=sideways, user=second_editor.user).role == "editor"
 
 
 def test_last_admin_cannot_leave(client):
@@ -421,6 +450,23 @@ def test_admin_changes_to_powers_are_audited(client, staff):
     assert person.is_moderator
     event = AuditEvent.objects.get(action="user.powers")
     assert event.context == {"is_moderator": True} and event.actor == staff
+
+
+def test_staff_cannot_take_over_accounts_in_admin(client, staff):
+    """Staff who are not superusers cannot set passwords, change addresses, make superusers
+    or delete accounts from the admin."""
+    person = UserFactory()
+    client.force_login(staff)
+    password_url = f"/admin/members/user/{person.pk}/password/"
+    assert client.post(password_url, {"password1": "x-new-passw0rd-1",
+                                      "password2": "x-new-passw0rd-1"}).status_code in (403, 404)
+    page = client.get(reverse("admin:members_user_change", args=[person.pk]))
+    form = page.context["adminform"].form
+    assert "email" not in form.fields and "is_superuser" not in form.fields
+    delete = client.post(reverse("admin:members_user_delete", args=[person.pk]), {"post": "yes"})
+    assert delete.status_code in (403, 404)
+    person.refresh_from_db()
+    assert person.check_password(PASSWORD) and person.is_active
 
 
 def test_admin_cannot_decide_applications_directly(client, staff):

@@ -7,7 +7,7 @@ import sys
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -25,6 +25,8 @@ class Command(BaseCommand):
                             help="Serve the web only; run task workers elsewhere.")
 
     def handle(self, *args, host, port, web_workers, task_workers, no_tasks, **options):
+        if settings.SECURE:
+            self._refuse_unsafe_deployment()
         python = sys.executable
         commands = [[
             python, "-m", "gunicorn", "hub.wsgi:application",
@@ -67,3 +69,16 @@ class Command(BaseCommand):
         failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
         if failed and not stopping:
             sys.exit(1)
+
+    def _refuse_unsafe_deployment(self):
+        """On a real deployment, start only if Django's deployment checklist passes and no
+        demo account (whose password is published) exists."""
+        from django.core.management import call_command
+
+        from hub.members.demo import DEMO_DOMAIN
+        from hub.members.models import User
+
+        call_command("check", deploy=True, fail_level="ERROR")
+        if User.objects.filter(email__iendswith="@" + DEMO_DOMAIN).exists():
+            raise CommandError(f"Demo accounts (@{DEMO_DOMAIN}) exist in this database and "
+                               "HUB_SECURE is on. Deactivate or remove them before serving.")
