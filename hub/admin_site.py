@@ -51,3 +51,14 @@ class PolicyAdminMixin:
         # Nothing of the hub's is deleted from the admin: accounts are deactivated, and
         # deleting an organisation would cut its audit trail loose.
         return False
+
+
+class ReadOnlyAdminMixin(PolicyAdminMixin):
+    """Shown in the admin, changed only through the hub's own pages and services, so every
+    change keeps its checks and its audit record."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 
 from hub import policy
-from hub.admin_site import PolicyAdminMixin
+from hub.admin_site import PolicyAdminMixin, ReadOnlyAdminMixin
 from hub.core.services import audit_record
 from hub.members import services
 from hub.members.models import (
@@ -16,20 +16,6 @@ from hub.members.models import (
     Profile,
     User,
 )
-
-
-class ReadOnlyAdminMixin(PolicyAdminMixin):
-    """Shown in the admin, changed only through the hub's own pages and services, so every
-    change keeps its checks and its audit record."""
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
