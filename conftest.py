@@ -35,6 +35,20 @@ def _test_settings(request, settings, tmp_path):
         cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _empty_search_index(request):
+    """Flushing the database between transactional tests leaves the search index alone, as it
+    is not a model: empty it so one test's entries cannot surface in another's results."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker and marker.kwargs.get("transaction"))
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        from hub.library import search
+
+        search.clear()
+
+
 @dataclass
 class World:
     """Two organisations (A is a partner, B another partner, C not a partner) and one person

@@ -256,3 +256,222 @@ def visible_audit_events(user, qs):
     if acts_as_staff(user):
         return qs
     return qs.filter(organisation_id__in=admin_org_ids(user))
+
+
+# --- Library --------------------------------------------------------------------------------
+#
+# A resource has two tiers: one for its metadata (that it exists, its title and abstract) and
+# one for its files and their text. The organisation that contributed it, and the person who
+# did, see everything about it. Unpublished resources are seen only by them and by staff.
+# Restricted material opens through grants in force (to the person or to an organisation they
+# belong to). Staff curate the whole library but read restricted files only through a grant,
+# like anyone else: partners decide who sees them. Approvers of an organisation consulted on a
+# resource see its metadata, so they know what they are asked about.
+
+def _library():
+    from hub.library import models
+
+    return models
+
+
+def _owner_side(user, resource) -> bool:
+    return is_member(user) and (
+        resource.organisation_id in org_roles(user) or resource.contributor_id == user.pk)
+
+
+def _owner_q(user) -> Q:
+    return Q(organisation_id__in=list(org_roles(user))) | Q(contributor=user)
+
+
+def _grants_for(user):
+    lib = _library()
+    return lib.Grant.objects.in_force().filter(
+        Q(user=user) | Q(organisation_id__in=list(org_roles(user))))
+
+
+def _consulted_q(user) -> Q:
+    lib = _library()
+    rules = lib.AccessRule.objects.filter(
+        mode=lib.AccessRule.Mode.CONSULT, consulted__in=approver_org_ids(user))
+    return Q(pk__in=rules.values("resource_id"))
+
+
+def _open_tiers(user) -> list[str]:
+    """Tiers below restricted that this person reads by standing alone."""
+    Tier = _library().Tier
+    if not is_member(user):
+        return [Tier.PUBLIC]
+    tiers = [Tier.PUBLIC, Tier.MEMBERS]
+    if is_partner_member(user) or acts_as_staff(user):
+        tiers.append(Tier.PARTNERS)
+    return tiers
+
+
+def has_grant(user, resource) -> bool:
+    return is_member(user) and _grants_for(user).filter(resource=resource).exists()
+
+
+def is_consulted_on(user, resource) -> bool:
+    rule = getattr(resource, "access_rule", None)
+    return bool(is_member(user) and rule and rule.mode == rule.Mode.CONSULT
+                and rule.consulted.filter(pk__in=approver_org_ids(user)).exists())
+
+
+def can_view_resource(user, resource) -> bool:
+    """See that the resource exists: its page, its metadata, its place in lists and search."""
+    Tier = _library().Tier
+    if _owner_side(user, resource) or acts_as_staff(user):
+        return True
+    if not resource.is_published:
+        return False
+    if resource.metadata_tier in _open_tiers(user):
+        return True
+    return resource.metadata_tier == Tier.RESTRICTED and (
+        has_grant(user, resource) or is_consulted_on(user, resource))
+
+
+def visible_resources(user, qs):
+    lib = _library()
+    if acts_as_staff(user):
+        return qs
+    published = Q(status=lib.Resource.Status.PUBLISHED)
+    rule = published & Q(metadata_tier__in=_open_tiers(user))
+    if not is_member(user):
+        return qs.filter(rule)
+    restricted = Q(metadata_tier=lib.Tier.RESTRICTED) & (
+        Q(pk__in=_grants_for(user).values("resource_id")) | _consulted_q(user))
+    return qs.filter(_owner_q(user) | rule | (published & restricted))
+
+
+def can_read_files(user, resource) -> bool:
+    """Open the resource's files and read the text extracted from them."""
+    Tier = _library().Tier
+    if not can_view_resource(user, resource):
+        return False
+    if _owner_side(user, resource):
+        return True
+    if acts_as_staff(user) and resource.file_tier != Tier.RESTRICTED:
+        return True
+    if not resource.is_published:
+        return False
+    if resource.file_tier in _open_tiers(user):
+        return True
+    return resource.file_tier == Tier.RESTRICTED and has_grant(user, resource)
+
+
+def readable_resources(user, qs):
+    """The queryset twin of can_read_files."""
+    lib = _library()
+    qs = visible_resources(user, qs)
+    published = Q(status=lib.Resource.Status.PUBLISHED)
+    rule = published & Q(file_tier__in=_open_tiers(user))
+    if not is_member(user):
+        return qs.filter(rule)
+    if acts_as_staff(user):
+        rule |= ~Q(file_tier=lib.Tier.RESTRICTED)
+    granted = published & Q(file_tier=lib.Tier.RESTRICTED,
+                            pk__in=_grants_for(user).values("resource_id"))
+    return qs.filter(_owner_q(user) | rule | granted)
+
+
+def contributing_org_ids(user) -> set[int]:
+    """Organisations this person may contribute resources for: any they belong to."""
+    return set(org_roles(user))
+
+
+def can_contribute(user) -> bool:
+    return bool(contributing_org_ids(user))
+
+
+def can_curate_resource(user, resource) -> bool:
+    """Publish, send back or withdraw: hub staff or the organisation's editors and admins."""
+    return acts_as_staff(user) or resource.organisation_id in editor_org_ids(user)
+
+
+def curatable_resources(user, qs):
+    if acts_as_staff(user):
+        return qs
+    return qs.filter(organisation_id__in=editor_org_ids(user))
+
+
+def can_curate_any(user) -> bool:
+    return acts_as_staff(user) or bool(editor_org_ids(user))
+
+
+def can_edit_resource(user, resource) -> bool:
+    """Change the metadata and files. Contributors edit their own until it is published."""
+    if can_curate_resource(user, resource):
+        return True
+    return (is_member(user) and resource.contributor_id == user.pk
+            and resource.organisation_id in org_roles(user)
+            and resource.status == resource.Status.DRAFT)
+
+
+def can_request_access(user, resource) -> bool:
+    Tier = _library().Tier
+    return (is_member(user) and resource.is_published
+            and resource.file_tier == Tier.RESTRICTED
+            and can_view_resource(user, resource) and not can_read_files(user, resource))
+
+
+def can_manage_access(user, resource) -> bool:
+    """Set the access rule, grant and revoke: the contributing organisation's approvers only.
+    Hub staff do not decide who reads a partner's restricted material."""
+    return resource.organisation_id in approver_org_ids(user)
+
+
+def deciding_org_ids(resource) -> set[int]:
+    """The organisations whose approvers decide requests for this resource."""
+    rule = getattr(resource, "access_rule", None)
+    if rule is None or rule.mode == rule.Mode.OWN:
+        return {resource.organisation_id}
+    return set(rule.consulted.values_list("pk", flat=True))
+
+
+def deciding_org_for(user, access_request) -> int | None:
+    """The organisation on whose behalf this person may decide the request now, if any."""
+    if not is_member(user) or access_request.requester_id == user.pk:
+        return None
+    if access_request.status != access_request.Status.PENDING:
+        return None
+    decided = set(access_request.decisions.values_list("organisation_id", flat=True))
+    open_orgs = (deciding_org_ids(access_request.resource) - decided) & approver_org_ids(user)
+    return min(open_orgs) if open_orgs else None
+
+
+def can_decide_request(user, access_request) -> bool:
+    return deciding_org_for(user, access_request) is not None
+
+
+def can_view_request(user, access_request) -> bool:
+    if is_member(user) and access_request.requester_id == user.pk:
+        return True
+    resource = access_request.resource
+    approving = approver_org_ids(user)
+    return bool(approving) and (
+        resource.organisation_id in approving or bool(deciding_org_ids(resource) & approving))
+
+
+def visible_requests(user, qs):
+    if not is_member(user):
+        return qs.none()
+    lib = _library()
+    approving = approver_org_ids(user)
+    rule = Q(requester=user)
+    if approving:
+        consulted = lib.AccessRule.objects.filter(
+            mode=lib.AccessRule.Mode.CONSULT, consulted__in=approving).values("resource_id")
+        owned_own_rule = Q(resource__organisation_id__in=approving)
+        rule |= owned_own_rule | Q(resource_id__in=consulted)
+    return qs.filter(rule)
+
+
+def can_view_access_log(user, organisation) -> bool:
+    return acts_as_staff(user) or organisation.pk in approver_org_ids(user)
+
+
+def visible_access_log(user, qs):
+    qs = qs.filter(action__startswith="library.")
+    if acts_as_staff(user):
+        return qs
+    return qs.filter(organisation_id__in=approver_org_ids(user))

@@ -21,6 +21,10 @@ def env_bool(name: str, default: bool = False) -> bool:
     return (env(name, "true" if default else "false") or "").strip().lower() in {"1", "true", "yes"}
 
 
+def env_int(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in (env(name, default) or "").split(",") if item.strip()]
 
@@ -72,6 +76,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "hub.core",
     "hub.members",
+    "hub.library",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +242,14 @@ STORAGES = {
 }
 FILE_UPLOAD_PERMISSIONS = 0o640
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Library uploads ------------------------------------------------------------------------
+# Shown on the upload form before anyone picks a file, and enforced on the server.
+LIBRARY_MAX_FILE_BYTES = env_int("LIBRARY_MAX_FILE_MB", 50) * 1024 * 1024
+LIBRARY_MAX_FILES = env_int("LIBRARY_MAX_FILES", 10)
+# Text extraction runs in a child process of the task worker under these limits.
+LIBRARY_EXTRACT_SECONDS = env_int("LIBRARY_EXTRACT_SECONDS", 10)
+LIBRARY_EXTRACT_MEMORY_MB = env_int("LIBRARY_EXTRACT_MEMORY_MB", 512)
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("hub.core.urls")),
     path("", include("hub.members.urls")),
+    path("library/", include("hub.library.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

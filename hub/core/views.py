@@ -5,9 +5,6 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 
 AREAS = {
-    "library": ("Resource library",
-                "Reports, toolkits, guides and papers contributed by partners, searchable in "
-                "full, with sensitive items shared only as their contributors decide."),
     "assessment": ("Engagement assessment",
                    "The research team's model as a working instrument: place an initiative "
                    "between community-targeted and community-focussed, through many voices."),

@@ -1,0 +1,502 @@
+"""Full-text search of the library: one contract, two engines.
+
+SQLite uses an FTS5 table, PostgreSQL a table of tsvectors with GIN indexes; which one runs
+follows the database in use. Both index two parts of each published resource apart: what it
+says about itself (title, authors, abstract, keywords) and the text of its files. A person
+whose access stops at the metadata is matched, ranked and shown snippets from the metadata
+alone, so nothing of a file they may not open leaks through results, counts, facets or
+snippets. The access rules themselves come from ``hub.policy`` as querysets, compiled into
+the search's SQL as subqueries.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from dataclasses import dataclass, field
+
+from django.db import connection
+from hub import policy
+from hub.library.models import Audience, Resource, ResourceFile, Theme
+
+PER_PAGE = 20
+MAX_PAGE = 500
+BODY_LIMIT = 1_000_000  # characters of file text indexed per resource
+OPEN, CLOSE = "\x02", "\x03"  # highlight markers, swapped for <mark> after escaping
+
+SORTS = {
+    "relevance": "Best match",
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "year": "Year of publication",
+    "title": "Title A–Z",
+}
+FACETS = ["type", "theme", "audience", "country", "language", "organisation", "year"]
+
+
+# --- The query a person asks ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Term:
+    words: tuple[str, ...]
+    negated: bool = False
+
+
+TOKEN = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def parse(text: str) -> list[Term]:
+    """Words and "quoted phrases"; a leading minus leaves a word or phrase out. Everything
+    else the person types is treated as words, never as engine syntax."""
+    terms = []
+    for match in TOKEN.finditer((text or "")[:500]):
+        negated = bool(match.group(1) or match.group(3))
+        words = tuple(w.lower() for w in WORD.findall(match.group(2) or match.group(4) or ""))
+        if words:
+            terms.append(Term(words, negated))
+    if terms and all(term.negated for term in terms):
+        terms = [Term(term.words) for term in terms]
+    return terms[:20]
+
+
+@dataclass
+class Query:
+    text: str = ""
+    types: list[str] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)
+    audiences: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    organisations: list[str] = field(default_factory=list)
+    year_from: int | None = None
+    year_to: int | None = None
+    sort: str = ""
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    @property
+    def terms(self) -> list[Term]:
+        return parse(self.text)
+
+    @property
+    def order(self) -> str:
+        if self.sort in SORTS and (self.sort != "relevance" or self.terms):
+            return self.sort
+        return "relevance" if self.terms else "newest"
+
+
+@dataclass
+class Hit:
+    resource: Resource
+    snippet: str  # HTML-escaped text with <mark> around matches
+    files_open: bool
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    values: list[tuple[str, str, int]]  # (value, label, count)
+
+
+@dataclass
+class Results:
+    query: Query
+    hits: list[Hit]
+    total: int
+    facets: dict[str, Facet]
+
+    @property
+    def pages(self) -> int:
+        return min(MAX_PAGE, max(1, math.ceil(self.total / self.query.per_page)))
+
+    @property
+    def page(self) -> int:
+        return self.query.page
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+# --- The engines ----------------------------------------------------------------------------
+
+class Fts5Engine:
+    """SQLite FTS5. Columns: title, authors, abstract, keywords (metadata) and body."""
+
+    name = "sqlite-fts5"
+    META_COLUMNS = "{title authors abstract keywords}"
+
+    def create(self, cursor) -> None:
+        cursor.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS library_fts USING fts5("
+            "title, authors, abstract, keywords, body, "
+            "tokenize='porter unicode61 remove_diacritics 2')")
+
+    def drop(self, cursor) -> None:
+        cursor.execute("DROP TABLE IF EXISTS library_fts")
+
+    def upsert(self, cursor, pk: int, doc: dict) -> None:
+        cursor.execute("DELETE FROM library_fts WHERE rowid = %s", [pk])
+        cursor.execute(
+            "INSERT INTO library_fts (rowid, title, authors, abstract, keywords, body) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            [pk, doc["title"], doc["authors"], doc["abstract"], doc["keywords"], doc["body"]])
+
+    def delete(self, cursor, pk: int) -> None:
+        cursor.execute("DELETE FROM library_fts WHERE rowid = %s", [pk])
+
+    def _expression(self, terms: list[Term]) -> str:
+        parts = []
+        for term in terms:
+            phrase = '"' + " ".join(term.words) + '"'
+            parts.append(("NOT " if term.negated else "") + phrase)
+        # FTS5 wants NOT between two expressions: put the positive terms first.
+        parts.sort(key=lambda part: part.startswith("NOT "))
+        return " ".join(parts)
+
+    def matches(self, terms: list[Term], *, metadata_only: bool) -> tuple[str, list]:
+        """SQL giving (id, score) for every matching document; higher scores rank first."""
+        expression = self._expression(terms)
+        if metadata_only:
+            expression = f"{self.META_COLUMNS} : ({expression})"
+            weights = "10.0, 4.0, 3.0, 2.0, 0.0"
+        else:
+            weights = "10.0, 4.0, 3.0, 2.0, 1.0"
+        return (f"SELECT rowid AS id, -bm25(library_fts, {weights}) AS score "
+                f"FROM library_fts WHERE library_fts MATCH %s", [expression])
+
+    def snippets(self, terms: list[Term], ids: list[int], *, metadata_only: bool) -> dict:
+        if not ids or not terms:
+            return {}
+        expression = self._expression(terms)
+        column = 2 if metadata_only else -1
+        if metadata_only:
+            expression = f"{self.META_COLUMNS} : ({expression})"
+        marks = ", ".join(["%s"] * len(ids))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT rowid, snippet(library_fts, {column}, %s, %s, '…', 30) FROM library_fts"
+                f" WHERE library_fts MATCH %s AND rowid IN ({marks})",
+                [OPEN, CLOSE, expression, *ids])
+            return dict(cursor.fetchall())
+
+    def raw(self, terms: list[Term], limit: int = PER_PAGE) -> tuple[list[int], int]:
+        """The engine alone, no access rules: a ranked page and the number of matches."""
+        sql, params = self.matches(terms, metadata_only=False)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM ({sql}) ORDER BY score DESC LIMIT %s",
+                           [*params, limit])
+            ids = [row[0] for row in cursor.fetchall()]
+            cursor.execute(f"SELECT count(*) FROM ({sql})", params)
+            return ids, cursor.fetchone()[0]
+
+
+class PostgresEngine:
+    """PostgreSQL full-text search with the English configuration."""
+
+    name = "postgresql"
+
+    def create(self, cursor) -> None:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS library_searchdoc ("
+            " resource_id integer PRIMARY KEY,"
+            " meta_text text NOT NULL, body_text text NOT NULL,"
+            " meta tsvector NOT NULL, body tsvector NOT NULL, full_doc tsvector NOT NULL)")
+        cursor.execute("CREATE INDEX IF NOT EXISTS library_searchdoc_meta "
+                       "ON library_searchdoc USING gin (meta)")
+        cursor.execute("CREATE INDEX IF NOT EXISTS library_searchdoc_full "
+                       "ON library_searchdoc USING gin (full_doc)")
+
+    def drop(self, cursor) -> None:
+        cursor.execute("DROP TABLE IF EXISTS library_searchdoc")
+
+    def upsert(self, cursor, pk: int, doc: dict) -> None:
+        meta_text = "\n".join([doc["title"], doc["authors"], doc["abstract"], doc["keywords"]])
+        cursor.execute(
+            "INSERT INTO library_searchdoc (resource_id, meta_text, body_text, meta, body,"
+            " full_doc) SELECT v.id, v.mt, v.bt, v.m, v.b, v.m || v.b FROM (SELECT"
+            " %s AS id, %s AS mt, %s AS bt,"
+            " setweight(to_tsvector('english', %s), 'A') ||"
+            " setweight(to_tsvector('english', %s), 'B') ||"
+            " setweight(to_tsvector('english', %s), 'C') ||"
+            " setweight(to_tsvector('english', %s), 'C') AS m,"
+            " to_tsvector('english', left(%s, 900000)) AS b) AS v"
+            " ON CONFLICT (resource_id) DO UPDATE SET meta_text = EXCLUDED.meta_text,"
+            " body_text = EXCLUDED.body_text, meta = EXCLUDED.meta, body = EXCLUDED.body,"
+            " full_doc = EXCLUDED.full_doc",
+            [pk, meta_text, doc["body"], doc["title"], doc["authors"], doc["abstract"],
+             doc["keywords"], doc["body"]])
+
+    def delete(self, cursor, pk: int) -> None:
+        cursor.execute("DELETE FROM library_searchdoc WHERE resource_id = %s", [pk])
+
+    def _tsquery(self, terms: list[Term]) -> tuple[str, list]:
+        parts, params = [], []
+        for term in terms:
+            parts.append(("!! " if term.negated else "") + "phraseto_tsquery('english', %s)")
+            params.append(" ".join(term.words))
+        parts.sort(key=lambda part: part.startswith("!!"))
+        return "(" + " && ".join(parts) + ")", params
+
+    def matches(self, terms: list[Term], *, metadata_only: bool) -> tuple[str, list]:
+        tsquery, params = self._tsquery(terms)
+        if metadata_only:
+            return (f"SELECT resource_id AS id, ts_rank(meta, {tsquery}) AS score "
+                    f"FROM library_searchdoc WHERE meta @@ {tsquery}", params * 2)
+        return (f"SELECT resource_id AS id, ts_rank(full_doc, {tsquery}) AS score "
+                f"FROM library_searchdoc WHERE full_doc @@ {tsquery}", params * 2)
+
+    def snippets(self, terms: list[Term], ids: list[int], *, metadata_only: bool) -> dict:
+        if not ids or not terms:
+            return {}
+        tsquery, params = self._tsquery(terms)
+        text = "meta_text" if metadata_only else (
+            "CASE WHEN body @@ {q} THEN body_text ELSE meta_text END".format(q=tsquery))
+        options = f"StartSel={OPEN}, StopSel={CLOSE}, MaxWords=45, MinWords=20, MaxFragments=2"
+        case_params = [] if metadata_only else params
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT resource_id, ts_headline('english', left({text}, 200000), {tsquery}, %s)"
+                f" FROM library_searchdoc WHERE resource_id = ANY(%s)",
+                [*case_params, *params, options, list(ids)])
+            return dict(cursor.fetchall())
+
+    def raw(self, terms: list[Term], limit: int = PER_PAGE) -> tuple[list[int], int]:
+        sql, params = self.matches(terms, metadata_only=False)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM ({sql}) AS m ORDER BY score DESC LIMIT %s",
+                           [*params, limit])
+            ids = [row[0] for row in cursor.fetchall()]
+            cursor.execute(f"SELECT count(*) FROM ({sql}) AS m", params)
+            return ids, cursor.fetchone()[0]
+
+
+def engine_for(vendor: str):
+    return PostgresEngine() if vendor == "postgresql" else Fts5Engine()
+
+
+def engine():
+    return engine_for(connection.vendor)
+
+
+# --- Keeping the index ----------------------------------------------------------------------
+
+def document(resource: Resource) -> dict:
+    keywords = [resource.publisher, resource.organisation.name,
+                *(theme.name for theme in resource.themes.all()),
+                *(audience.name for audience in resource.audiences.all())]
+    texts = ResourceFile.objects.filter(
+        resource=resource, extraction=ResourceFile.Extraction.DONE).values_list("text", flat=True)
+    return {
+        "title": resource.title,
+        "authors": "\n".join(resource.author_list),
+        "abstract": resource.abstract,
+        "keywords": "\n".join(k for k in keywords if k),
+        "body": "\n\n".join(texts)[:BODY_LIMIT],
+    }
+
+
+def index_resource(resource_id: int) -> None:
+    """Bring one resource's entry up to date: indexed while published, absent otherwise."""
+    resource = (Resource.objects.select_related("organisation")
+                .prefetch_related("themes", "audiences").filter(pk=resource_id).first())
+    with connection.cursor() as cursor:
+        if resource is None or not resource.is_published:
+            engine().delete(cursor, resource_id)
+        else:
+            engine().upsert(cursor, resource.pk, document(resource))
+
+
+def clear() -> None:
+    """Empty the index (tests that flush the database call this too)."""
+    current = engine()
+    with connection.cursor() as cursor:
+        current.drop(cursor)
+        current.create(cursor)
+
+
+def rebuild() -> int:
+    """Index every published resource again, from nothing."""
+    clear()
+    count = 0
+    for pk in Resource.objects.filter(status=Resource.Status.PUBLISHED).values_list(
+            "pk", flat=True).iterator():
+        index_resource(pk)
+        count += 1
+    return count
+
+
+# --- Searching ------------------------------------------------------------------------------
+
+def _filtered(user, query: Query):
+    qs = policy.visible_resources(
+        user, Resource.objects.filter(status=Resource.Status.PUBLISHED))
+    if query.types:
+        qs = qs.filter(type__in=query.types)
+    if query.countries:
+        qs = qs.filter(country__in=query.countries)
+    if query.languages:
+        qs = qs.filter(language__in=query.languages)
+    if query.organisations:
+        qs = qs.filter(organisation__slug__in=query.organisations)
+    if query.year_from is not None:
+        qs = qs.filter(year__gte=query.year_from)
+    if query.year_to is not None:
+        qs = qs.filter(year__lte=query.year_to)
+    for slug in query.themes:
+        qs = qs.filter(pk__in=Resource.themes.through.objects.filter(
+            theme__slug=slug).values("resource_id"))
+    for slug in query.audiences:
+        qs = qs.filter(pk__in=Resource.audiences.through.objects.filter(
+            audience__slug=slug).values("resource_id"))
+    return qs
+
+
+def _sql(qs) -> tuple[str, list]:
+    sql, params = qs.values("pk").query.sql_with_params()
+    return sql, list(params)
+
+
+def _hits_sql(user, query: Query) -> tuple[str, list]:
+    """SQL for (id, score) of every resource the person may see that matches the query."""
+    base = _filtered(user, query)
+    terms = query.terms
+    if not terms:
+        sql, params = _sql(base)
+        return f"SELECT pk AS id, 0.0 AS score FROM ({sql}) AS b", params
+    current = engine()
+    readable = policy.readable_resources(user, base)
+    metadata_only = base.exclude(pk__in=readable.values("pk"))
+    full_sql, full_params = current.matches(terms, metadata_only=False)
+    meta_sql, meta_params = current.matches(terms, metadata_only=True)
+    readable_sql, readable_params = _sql(readable)
+    closed_sql, closed_params = _sql(metadata_only)
+    sql = (f"SELECT m.id, m.score FROM ({full_sql}) AS m WHERE m.id IN ({readable_sql}) "
+           f"UNION ALL "
+           f"SELECT n.id, n.score FROM ({meta_sql}) AS n WHERE n.id IN ({closed_sql})")
+    return sql, [*full_params, *readable_params, *meta_params, *closed_params]
+
+
+ORDER_SQL = {
+    "relevance": "h.score DESC, r.published_at DESC, r.id DESC",
+    "newest": "r.published_at DESC, r.id DESC",
+    "oldest": "r.published_at ASC, r.id ASC",
+    "year": "r.year IS NULL, r.year DESC, r.id DESC",
+    "title": "lower(r.title) ASC, r.id ASC",
+}
+
+
+def _facet_sql(hits: str) -> str:
+    resource, themes, audiences = (Resource._meta.db_table,
+                                   Resource.themes.through._meta.db_table,
+                                   Resource.audiences.through._meta.db_table)
+    selects = [
+        f"SELECT 'type', r.type, count(*) FROM hits JOIN {resource} r ON r.id = hits.id "
+        "GROUP BY r.type",
+        f"SELECT 'country', r.country, count(*) FROM hits JOIN {resource} r ON r.id = hits.id "
+        "WHERE r.country <> '' GROUP BY r.country",
+        f"SELECT 'language', r.language, count(*) FROM hits JOIN {resource} r "
+        "ON r.id = hits.id GROUP BY r.language",
+        f"SELECT 'organisation', CAST(r.organisation_id AS text), count(*) FROM hits "
+        f"JOIN {resource} r ON r.id = hits.id GROUP BY r.organisation_id",
+        f"SELECT 'year', CAST(r.year AS text), count(*) FROM hits JOIN {resource} r "
+        "ON r.id = hits.id WHERE r.year IS NOT NULL GROUP BY r.year",
+        f"SELECT 'theme', CAST(t.theme_id AS text), count(*) FROM hits "
+        f"JOIN {themes} t ON t.resource_id = hits.id GROUP BY t.theme_id",
+        f"SELECT 'audience', CAST(a.audience_id AS text), count(*) FROM hits "
+        f"JOIN {audiences} a ON a.resource_id = hits.id GROUP BY a.audience_id",
+    ]
+    return f"WITH hits AS MATERIALIZED ({hits}) " + " UNION ALL ".join(selects)
+
+
+def _facets(rows) -> dict[str, Facet]:
+    from django_countries import countries
+
+    from hub.library.models import LANGUAGES
+    from hub.members.models import Organisation
+
+    counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    for name, value, count in rows:
+        counts[name][str(value)] = count
+    labels = {
+        "type": dict(Resource.Type.choices),
+        "language": dict(LANGUAGES),
+        "country": dict(countries),
+        "theme": {str(t.pk): (t.slug, t.name) for t in Theme.objects.all()},
+        "audience": {str(a.pk): (a.slug, a.name) for a in Audience.objects.all()},
+        "organisation": {str(o.pk): (o.slug, o.name) for o in Organisation.objects.filter(
+            pk__in=[int(v) for v in counts["organisation"]])},
+    }
+    titles = {"type": "Type", "theme": "Theme", "audience": "Audience", "country": "Country",
+              "language": "Language", "organisation": "Organisation", "year": "Year"}
+    facets = {}
+    for name in FACETS:
+        values = []
+        for raw, count in counts[name].items():
+            label = labels.get(name, {}).get(raw, raw)
+            value = raw
+            if isinstance(label, tuple):
+                value, label = label
+            values.append((value, str(label), count))
+        if name == "year":
+            values.sort(key=lambda item: item[0], reverse=True)
+        else:
+            values.sort(key=lambda item: (-item[2], item[1]))
+        facets[name] = Facet(name, titles[name], values)
+    return facets
+
+
+def _escape_snippet(raw: str) -> str:
+    return html.escape(raw).replace(OPEN, "<mark>").replace(CLOSE, "</mark>")
+
+
+def search(user, query: Query) -> Results:
+    """What this person may find for this query: a page of hits, the total and the facets."""
+    query.page = max(1, min(query.page, MAX_PAGE))
+    hits_sql, params = _hits_sql(user, query)
+    with connection.cursor() as cursor:
+        cursor.execute(_facet_sql(hits_sql), params)
+        facets = _facets(cursor.fetchall())
+        total = sum(count for _, _, count in facets["type"].values)
+        order = ORDER_SQL[query.order]
+        cursor.execute(
+            f"SELECT h.id FROM ({hits_sql}) AS h JOIN {Resource._meta.db_table} r "
+            f"ON r.id = h.id ORDER BY {order} LIMIT %s OFFSET %s",
+            [*params, query.per_page, (query.page - 1) * query.per_page])
+        ids = [row[0] for row in cursor.fetchall()]
+    resources = Resource.objects.select_related("organisation").in_bulk(ids)
+    page = [resources[pk] for pk in ids if pk in resources]
+    open_ids = set(policy.readable_resources(
+        user, Resource.objects.filter(pk__in=ids)).values_list("pk", flat=True))
+    snippets = {}
+    terms = query.terms
+    if terms:
+        current = engine()
+        snippets.update(current.snippets(terms, [r.pk for r in page if r.pk in open_ids],
+                                         metadata_only=False))
+        snippets.update(current.snippets(terms, [r.pk for r in page if r.pk not in open_ids],
+                                         metadata_only=True))
+    hits = []
+    for resource in page:
+        raw = snippets.get(resource.pk) or resource.abstract[:300]
+        hits.append(Hit(resource, _escape_snippet(raw), resource.pk in open_ids))
+    return Results(query, hits, total, facets)
+
+
+def visible_ids_for(user, query: Query) -> list[int]:
+    """Every matching resource's id in result order, for exporting a whole result list."""
+    hits_sql, params = _hits_sql(user, query)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT h.id FROM ({hits_sql}) AS h JOIN {Resource._meta.db_table} r "
+            f"ON r.id = h.id ORDER BY {ORDER_SQL[query.order]} LIMIT 1000", params)
+        return [row[0] for row in cursor.fetchall()]
+
+
