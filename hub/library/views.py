@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from hub import policy
@@ -115,7 +114,6 @@ def detail(request, pk):
     })
 
 
-@never_cache
 def download(request, pk, file_pk):
     resource = _resource_or_404(request, pk)
     item = resource.files.filter(pk=file_pk).first()
