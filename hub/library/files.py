@@ -67,8 +67,10 @@ PDF_LIMITS = dict(
     array_based_stream_maximum_output_length=25_000_000,
     jbig2_maximum_output_length=25_000_000,
     stream_decoding_work_maximum_length=100_000_000,
-    stream_parsing_work_maximum_count=500_000,
-    page_tree_maximum_entries=20_000,
+    stream_parsing_work_maximum_count=200_000,
+    array_maximum_element_count=50_000,
+    dictionary_maximum_element_count=20_000,
+    page_tree_maximum_entries=10_000,
     page_tree_maximum_page_entries=50_000,
     xform_maximum_invocations_per_extraction=1_000,
     jbig2dec_binary=None,           # never start another program on an upload
@@ -162,7 +164,7 @@ def _sniff_pdf(data: bytes, start: int) -> Sniffed:
 def _open_pdf(data: bytes):
     """Open the PDF and reach its page tree; return the reader. Call inside _pdf_limits()."""
     from pypdf import PdfReader
-    from pypdf.generic import DictionaryObject
+    from pypdf.generic import ArrayObject, DictionaryObject
 
     with _pdf_limits():
         reader = PdfReader(io.BytesIO(data), strict=False, root_object_recovery_limit=1_000,
@@ -170,8 +172,9 @@ def _open_pdf(data: bytes):
         if reader.is_encrypted and not reader.decrypt(""):
             raise Refused("This PDF is protected by a password. Please upload a copy without one.")
         pages = reader.trailer["/Root"].get_object()["/Pages"].get_object()
-        if not isinstance(pages, DictionaryObject):
-            raise ValueError("no page tree")
+        kids = pages.get("/Kids") if isinstance(pages, DictionaryObject) else None
+        if not isinstance(kids, ArrayObject) or not kids:
+            raise Refused("This PDF has no pages.")
     return reader
 
 
@@ -191,7 +194,9 @@ def _sniff_zip(data: bytes) -> Sniffed:
         first = archive.infolist()[0] if names else None
         if first and first.filename == "mimetype" and first.file_size < 200:
             mimetype = archive.read(first).strip()
-            if mimetype == b"application/vnd.oasis.opendocument.text" and "content.xml" in names:
+            if mimetype == b"application/vnd.oasis.opendocument.text":
+                if "content.xml" not in names:
+                    raise Refused("This OpenDocument text has no content part: it is damaged.")
                 return Sniffed(Kind.ODT, "application/vnd.oasis.opendocument.text")
             if mimetype.startswith(b"application/vnd.oasis.opendocument."):
                 raise Refused("This OpenDocument file is not a text document. Only text "
@@ -208,11 +213,11 @@ _MP4_VIDEO = {b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"a
 
 
 def _sniff_media(data: bytes) -> Sniffed | None:
-    if data[:3] == b"ID3" and len(data) >= 10 and 2 <= data[3] <= 4:
+    if data[:3] == b"ID3" and len(data) >= 10 and 2 <= data[3] <= 4 \
+            and all(byte < 0x80 for byte in data[6:10]):
         return Sniffed(Kind.AUDIO, "audio/mpeg")
-    if len(data) >= 4 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0 and data[1] & 0x06 \
-            and data[2] >> 4 != 0xF and data[2] & 0x0C != 0x0C:
-        return Sniffed(Kind.AUDIO, "audio/mpeg")   # an MPEG audio frame: layer, bitrate, rate valid
+    if _mp3_frames(data):
+        return Sniffed(Kind.AUDIO, "audio/mpeg")
     if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
         return Sniffed(Kind.AUDIO, "audio/wav")
     if data[:4] == b"fLaC":
@@ -237,6 +242,27 @@ def _sniff_media(data: bytes) -> Sniffed | None:
         raise Refused(f"This is a Matroska (.mkv) file; please convert it to WebM or MP4. "
                       f"{ACCEPTED}")
     return None
+
+
+_MP3_KBPS = {1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+             2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)}
+_MP3_HZ = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def _mp3_frames(data: bytes, needed: int = 2) -> bool:
+    """Two MP3 frames in a row: one sync pattern alone turns up in other files (UTF-16 text)."""
+    offset = 0
+    for _ in range(needed):
+        header = data[offset:offset + 4]
+        if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE6 != 0xE2:
+            return False    # not sync + Layer III
+        version, rate, bitrate = header[1] >> 3 & 3, header[2] >> 2 & 3, header[2] >> 4
+        if version == 1 or rate == 3 or bitrate in (0, 15):
+            return False
+        kbps = _MP3_KBPS[1 if version == 3 else 2][bitrate]
+        offset += (144 if version == 3 else 72) * kbps * 1000 // _MP3_HZ[version][rate] \
+            + (header[2] >> 1 & 1)
+    return True
 
 
 def _ogg_has_video(data: bytes) -> bool:

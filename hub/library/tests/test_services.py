@@ -256,3 +256,16 @@ def test_filters_sorting_and_pagination(org):
     assert "3 resources" in page.content.decode()
     second = client.get(reverse("library:home"), {"sort": "title", "page": 2}).content.decode()
     assert "Page 2 of 2" in second and "Annual review 2025" in second
+
+
+@pytest.mark.django_db
+def test_reindex_rebuilds_the_index_from_published_resources(org):
+    published = ResourceFactory(organisation=org, title="Quarry listening project")
+    ResourceFactory(organisation=org, title="Quarry draft", status=Resource.Status.DRAFT)
+    search.clear()
+    assert search.search(None, search.Query(text="quarry")).total == 0
+    out = io.StringIO()
+    call_command("library_reindex", stdout=out)
+    assert "Indexed 1 published" in out.getvalue()
+    results = search.search(None, search.Query(text="quarry"))
+    assert [hit.resource.pk for hit in results.hits] == [published.pk]
