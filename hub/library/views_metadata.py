@@ -116,6 +116,10 @@ class NewPublicResources(Feed):
     def item_pubdate(self, item):
         return item.published_at
 
+    def item_updateddate(self, item):
+        # Atom needs an updated date on every entry; publication is the change that matters.
+        return item.published_at
+
     def item_author_name(self, item):
         # Atom gives an entry one author element: the authors as one name, or the publisher.
         return metadata.xml_text(", ".join(item.author_list) or item.publisher_name)
@@ -161,12 +165,11 @@ class OaiError(Exception):
         self.code, self.message = code, message
 
 
-def _q(name: str) -> str:
-    return f"{{{OAI_NS}}}{name}"
-
-
-def _add(parent, name: str, text=None, attrib=None, ns: str = OAI_NS):
-    element = ET.SubElement(parent, f"{{{ns}}}{name}", attrib or {})
+def _add(parent, name: str, text=None, attrib=None, ns: str | None = None):
+    # Elements of the protocol itself are written unqualified, in the default namespace
+    # the root declares; ElementTree cannot write a default namespace together with
+    # unqualified attribute names such as code and cursor.
+    element = ET.SubElement(parent, f"{{{ns}}}{name}" if ns else name, attrib or {})
     if text is not None:
         element.text = metadata.xml_text(text)
     return element
@@ -283,7 +286,7 @@ def _record(parent, request, resource):
 
 
 def oai_identify(request, args):
-    body = ET.Element(_q("Identify"))
+    body = ET.Element("Identify")
     earliest = public_resources().aggregate(first=Min("modified"))["first"]
     _add(body, "repositoryName", f"{get_current_site(request).name}: library")
     _add(body, "baseURL", request.build_absolute_uri(reverse("library:oai")))
@@ -298,7 +301,7 @@ def oai_identify(request, args):
 def oai_list_metadata_formats(request, args):
     if "identifier" in args:
         _public_record(request, args["identifier"])
-    body = ET.Element(_q("ListMetadataFormats"))
+    body = ET.Element("ListMetadataFormats")
     format_ = _add(body, "metadataFormat")
     _add(format_, "metadataPrefix", "oai_dc")
     _add(format_, "schema", OAI_DC_SCHEMA)
@@ -315,7 +318,7 @@ def oai_list_sets(request, args):
 def oai_get_record(request, args):
     _check_prefix(args["metadataPrefix"])
     resource = _public_record(request, args["identifier"])
-    body = ET.Element(_q("GetRecord"))
+    body = ET.Element("GetRecord")
     _record(body, request, resource)
     return body
 
@@ -356,7 +359,7 @@ def _list(request, args, verb: str):
     if not page:
         raise OaiError("noRecordsMatch", "No public records match these arguments.")
     more, page = len(page) > PAGE_SIZE, page[:PAGE_SIZE]
-    body = ET.Element(_q(verb))
+    body = ET.Element(verb)
     for resource in page:
         if verb == "ListRecords":
             _record(body, request, resource)
@@ -389,7 +392,8 @@ HANDLERS = {
 
 
 def _oai_response(request, echoed: dict, body=None, error: OaiError | None = None):
-    root = ET.Element(_q("OAI-PMH"), {SCHEMA_LOCATION: f"{OAI_NS} {OAI_SCHEMA}"})
+    root = ET.Element("OAI-PMH", {"xmlns": OAI_NS,
+                                  SCHEMA_LOCATION: f"{OAI_NS} {OAI_SCHEMA}"})
     _add(root, "responseDate", _stamp(timezone.now()))
     # After badVerb or badArgument the request is echoed as the base URL alone.
     if error and error.code in ("badVerb", "badArgument"):
@@ -400,7 +404,7 @@ def _oai_response(request, echoed: dict, body=None, error: OaiError | None = Non
         _add(root, "error", error.message, attrib={"code": error.code})
     else:
         root.append(body)
-    xml = ET.tostring(root, encoding="utf-8", xml_declaration=True, default_namespace=OAI_NS)
+    xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return HttpResponse(xml, content_type="text/xml; charset=utf-8")
 
 

@@ -294,7 +294,13 @@ def feed_entries(client):
     assert root.tag == f"{ATOM}feed"
     for name in ("title", "id", "updated"):
         assert root.find(f"{ATOM}{name}") is not None
-    return root.findall(f"{ATOM}entry")
+    entries = root.findall(f"{ATOM}entry")
+    for entry in entries:  # what RFC 4287 requires of each entry
+        for name in ("id", "title", "updated"):
+            assert entry.findtext(f"{ATOM}{name}"), name
+        assert entry.find(f"{ATOM}author/{ATOM}name") is not None
+        assert entry.find(f"{ATOM}link[@rel='alternate']") is not None
+    return entries
 
 
 def test_feed_is_atom_describing_public_items(client, known):
@@ -349,3 +355,14 @@ def test_feed_keeps_the_newest_fifty(client):
         ResourceFactory(title=f"Day {day}", published_at=now - timedelta(days=day))
     titles = [entry.findtext(f"{ATOM}title") for entry in feed_entries(client)]
     assert titles == [f"Day {day}" for day in range(50)]
+
+
+def test_export_and_feed_take_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    """Themes and organisations are fetched once for the whole list."""
+    trust = theme("Trust")
+    for resource in ResourceFactory.create_batch(20, organisation=OrganisationFactory()):
+        resource.themes.set([trust])
+    with django_assert_max_num_queries(6):  # three of them fill the search form's choices
+        assert len(exported_titles(export(client))) == 20
+    with django_assert_max_num_queries(3):
+        assert len(feed_entries(client)) == 20

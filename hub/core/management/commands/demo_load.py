@@ -4,6 +4,7 @@ from django.db import transaction
 
 from hub.core.models import AuditEvent
 from hub.core.services import audit_record
+from hub.library import demo as library_demo
 from hub.members import demo as members_demo
 from hub.members.models import User
 
@@ -32,9 +33,12 @@ class Command(BaseCommand):
                 "Use an empty data directory (HUB_DATA_DIR), or pass --force if you are sure.")
         with transaction.atomic():
             sign_ins = members_demo.load()
+            resources = library_demo.load()
             if not has_marker:
                 audit_record(actor=None, action=MARKER)
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
+        self.stdout.write(f"Library: {resources} fictional resources on every tier, with example "
+                          "access requests and grants.")
         self.stdout.write(f"\nDemo sign-ins (password for all: {members_demo.DEMO_PASSWORD})")
         for row in sign_ins:
             mark = "  [two-step]" if row["mfa"] else ""
