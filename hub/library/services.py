@@ -72,7 +72,9 @@ def resource_create(*, actor: User, organisation: Organisation, audiences=(), th
     if organisation.pk not in policy.contributing_org_ids(actor):
         raise ValidationError({"organisation": "Choose an organisation you belong to."})
     check_tiers(fields.get("metadata_tier", Tier.PUBLIC), fields.get("file_tier", Tier.PUBLIC))
-    resource = Resource.objects.create(organisation=organisation, contributor=actor, **fields)
+    resource = Resource(organisation=organisation, contributor=actor, **fields)
+    resource.full_clean()
+    resource.save()
     resource.audiences.set(audiences)
     resource.themes.set(themes)
     AccessRule.objects.create(resource=resource)
@@ -88,6 +90,7 @@ def resource_update(*, resource: Resource, actor: User, audiences=None, themes=N
                 fields.get("file_tier", resource.file_tier))
     for name, value in fields.items():
         setattr(resource, name, value)
+    resource.full_clean()
     resource.save()
     if audiences is not None:
         resource.audiences.set(audiences)
@@ -99,7 +102,13 @@ def resource_update(*, resource: Resource, actor: User, audiences=None, themes=N
 
 
 def _reindex(resource: Resource) -> None:
-    transaction.on_commit(lambda: search.index_resource(resource.pk))
+    # The index lives in the same database, so it changes in the same transaction.
+    search.index_resource(resource.pk)
+
+
+def _touch(resource: Resource) -> None:
+    """Mark the record changed, so harvesters see that its files changed."""
+    Resource.objects.filter(pk=resource.pk).update(modified=timezone.now())
 
 
 @transaction.atomic
@@ -210,6 +219,7 @@ def file_add(*, resource: Resource, actor: User, upload, transcript_for=None) ->
     item.file.save("upload", ContentFile(data), save=False)
     item.save()
     _log(actor, "library.file_add", resource, file=item.pk, kind=found.kind, size=item.size)
+    _touch(resource)
     if extractable:
         from hub.library.tasks import extract_file
 
@@ -221,10 +231,10 @@ def file_add(*, resource: Resource, actor: User, upload, transcript_for=None) ->
 def file_remove(*, item: ResourceFile, actor: User) -> None:
     resource = item.resource
     _require(policy.can_edit_resource(actor, resource))
-    stored = item.file.name
-    storage = item.file.storage
+    stored, storage, pk = item.file.name, item.file.storage, item.pk
     item.delete()
-    _log(actor, "library.file_remove", resource, file=item.pk)
+    _log(actor, "library.file_remove", resource, file=pk)
+    _touch(resource)
     transaction.on_commit(lambda: storage.delete(stored))
     _reindex(resource)
 
