@@ -1,11 +1,11 @@
-"""What the library accepts, decided from a file's bytes, and the text read from it.
+"""What the library accepts, decided from a file's bytes, and reading it in a sandbox.
 
-Types come from content and structure, never from the name. Parsers only ever see untrusted
-bytes inside ``extract_isolated``: a child process with a memory ceiling and a time limit.
-This module imports no parser at the top, so the child starts quickly.
+Types come from content and structure, never from the name. Untrusted bytes reach a parser
+only inside a child process with a memory ceiling and a time limit (``extract_isolated``).
+The parsers themselves live in ``extract_child``, which the child runs without Django; their
+public names are re-exported here.
 """
 
-import codecs
 import io
 import json
 import math
@@ -14,18 +14,28 @@ import re
 import resource
 import select
 import signal
-import stat
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, replace
-from html.parser import HTMLParser
 from pathlib import Path
 
 from django.db import models
+
+from hub.library.extract_child import (
+    NOT_UTF8,
+    PDF_OPEN_CHECK,
+    TEXT_MAX_CHARS,
+    Extraction,
+    Refused,
+    check_zip,
+    extract_text,
+)
+
+__all__ = ["Kind", "EXTRACTABLE", "ACCEPTED_EXTENSIONS", "Refused", "Sniffed", "sniff",
+           "check_zip", "Extraction", "extract_text", "extract_isolated", "TEXT_MAX_CHARS"]
 
 
 class Kind(models.TextChoices):
@@ -42,67 +52,21 @@ class Kind(models.TextChoices):
 
 EXTRACTABLE = frozenset({Kind.PDF, Kind.DOCX, Kind.ODT, Kind.TEXT, Kind.MARKDOWN, Kind.HTML,
                          Kind.CAPTIONS})
-ACCEPTED_EXTENSIONS = [
-    ".pdf", ".docx", ".odt", ".txt", ".md", ".html", ".htm", ".vtt", ".srt",
-    ".mp3", ".m4a", ".wav", ".ogg", ".oga", ".flac", ".mp4", ".m4v", ".webm", ".ogv", ".mov",
-]
+_MEDIA_EXTENSIONS = [".mp3", ".m4a", ".wav", ".ogg", ".oga", ".flac", ".mp4", ".m4v", ".webm",
+                     ".ogv", ".mov"]
+ACCEPTED_EXTENSIONS = [".pdf", ".docx", ".odt", ".txt", ".md", ".html", ".htm", ".vtt", ".srt",
+                       *_MEDIA_EXTENSIONS]
 ACCEPTED = ("We accept PDF, Word (.docx), OpenDocument text (.odt), plain text, Markdown, HTML, "
             "WebVTT or SRT captions, and MP3, M4A, WAV, Ogg, FLAC, MP4, WebM or MOV media.")
 
-ZIP_MAX_TOTAL_BYTES = 50 * 1024 * 1024
-ZIP_MAX_ENTRIES = 1_000
-ZIP_MAX_RATIO = 100
-ZIP_RATIO_FLOOR = 64 * 1024     # small parts compress wildly and can do no harm
-PDF_MAX_PAGES = 2_000
-TEXT_MAX_CHARS = 5_000_000
-XML_MAX_DEPTH = 500
 CHILD_MAX_OUTPUT = 64 * 1024 * 1024
-
-# Tighter than pypdf's defaults, so one PDF stays well inside the child's memory ceiling.
-PDF_LIMITS = dict(
-    maximum_declared_stream_length=50_000_000,
-    zlib_maximum_output_length=25_000_000,
-    lzw_maximum_output_length=25_000_000,
-    run_length_maximum_output_length=25_000_000,
-    array_based_stream_maximum_output_length=25_000_000,
-    jbig2_maximum_output_length=25_000_000,
-    stream_decoding_work_maximum_length=100_000_000,
-    stream_parsing_work_maximum_count=200_000,
-    array_maximum_element_count=50_000,
-    dictionary_maximum_element_count=20_000,
-    page_tree_maximum_entries=10_000,
-    page_tree_maximum_page_entries=50_000,
-    xform_maximum_invocations_per_extraction=1_000,
-    jbig2dec_binary=None,           # never start another program on an upload
-    disable_legacy_handling=True,
-)
-
-
-class Refused(Exception):
-    """An upload the hub will not keep, with a sentence the contributor can act on."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class _TooComplex(Exception):
-    """A file that hit a safety limit: it may be hostile, so a person should look."""
+PDF_OPEN_SECONDS = 5
 
 
 @dataclass(frozen=True)
 class Sniffed:
     kind: Kind
     mime: str   # the Content-Type the hub serves the file with
-
-
-@dataclass(frozen=True)
-class Extraction:
-    status: str     # "done", "review" or "failed"
-    text: str       # "" unless done
-    message: str    # "" when done, otherwise the reason, for the contributor
-    seconds: float = 0.0
-    peak_rss_mb: float = 0.0
 
 
 # --- Deciding the type ----------------------------------------------------------------------
@@ -152,36 +116,12 @@ def _sniff_pdf(data: bytes, start: int) -> Sniffed:
     # classic polyglot. A PDF that shows HTML as uncompressed text there is a rare casualty.
     if _MARKUP.search(data[:2048]) or _MARKUP.search(data[-2048:]):
         raise Refused("This file says it is a PDF but is really a web page (HTML or SVG).")
-    try:
-        _open_pdf(data)
-    except Refused:
-        raise
-    except Exception:  # pypdf raises many types on damaged files; all mean the same here
-        raise Refused("This file starts like a PDF but is damaged: we could not open it.")
+    # pypdf reads objects a byte at a time: one 50 MB string in the catalog takes half a
+    # minute. So even opening the file happens in the child, never in the web process.
+    verdict = _isolated(data, PDF_OPEN_CHECK, PDF_OPEN_SECONDS, _limits(None, None)[1])
+    if verdict.status != "done":
+        raise Refused(verdict.message)
     return Sniffed(Kind.PDF, "application/pdf")
-
-
-def _open_pdf(data: bytes):
-    """Open the PDF and reach its page tree; return the reader. Call inside _pdf_limits()."""
-    from pypdf import PdfReader
-    from pypdf.generic import ArrayObject, DictionaryObject
-
-    with _pdf_limits():
-        reader = PdfReader(io.BytesIO(data), strict=False, root_object_recovery_limit=1_000,
-                           xref_stream_maximum_entries=200_000)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise Refused("This PDF is protected by a password. Please upload a copy without one.")
-        pages = reader.trailer["/Root"].get_object()["/Pages"].get_object()
-        kids = pages.get("/Kids") if isinstance(pages, DictionaryObject) else None
-        if not isinstance(kids, ArrayObject) or not kids:
-            raise Refused("This PDF has no pages.")
-    return reader
-
-
-def _pdf_limits():
-    from pypdf import apply_configuration
-
-    return apply_configuration(**PDF_LIMITS)
 
 
 def _sniff_zip(data: bytes) -> Sniffed:
@@ -274,7 +214,7 @@ def _ogg_has_video(data: bytes) -> bool:
         segments = data[offset + 26]
         body = offset + 27 + segments
         size = sum(data[offset + 27:body])
-        if data[body:body + 7] in (b"\x80theora",) or data[body:body + 5] == b"OVP80":
+        if data[body:body + 7] == b"\x80theora" or data[body:body + 5] == b"OVP80":
             return True
         offset = body + size
     return False
@@ -284,7 +224,7 @@ _HTML_START = re.compile(r"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]", r
 _SVG_START = re.compile(r"<svg[\s>]", re.IGNORECASE)
 _SRT_START = re.compile(r"\A\s*\d+[ \t]*\r?\n\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}[ \t]*-->")
 _CLAIMS = {".pdf": "a PDF", ".docx": "a Word document", ".odt": "an OpenDocument text"}
-_CLAIMS.update((ext, "audio or video") for ext in ACCEPTED_EXTENSIONS[9:])
+_CLAIMS.update((extension, "audio or video") for extension in _MEDIA_EXTENSIONS)
 
 
 def _sniff_text(data: bytes, filename: str) -> Sniffed:
@@ -295,7 +235,7 @@ def _sniff_text(data: bytes, filename: str) -> Sniffed:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Refused("This text file is not UTF-8. Please save it as UTF-8 and try again.")
+        raise Refused(NOT_UTF8) from None
     head = text[:1024]
     if _SVG_START.search(head):
         raise Refused(f"This is an SVG image, which the library does not accept. {ACCEPTED}")
@@ -317,293 +257,6 @@ def _sniff_text(data: bytes, filename: str) -> Sniffed:
     return sniffed
 
 
-# --- ZIP containers (DOCX and ODT) ----------------------------------------------------------
-
-def check_zip(data: bytes) -> None:
-    """Central-directory checks before any parser opens an office file; raises Refused."""
-    _check_end_record(data)
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        entries = archive.infolist()
-    except Exception:
-        raise Refused("This file is damaged: its table of contents cannot be read.")
-    if len(entries) > ZIP_MAX_ENTRIES:
-        raise Refused(f"This file has {len(entries):,} parts; a document has at most "
-                      f"{ZIP_MAX_ENTRIES:,}.")
-    names = set()
-    for entry in entries:
-        _check_entry(entry, len(data))
-        if entry.filename in names:
-            raise Refused("This file lists the same part twice, which documents never do.")
-        names.add(entry.filename)
-    total = sum(entry.file_size for entry in entries)
-    packed = sum(entry.compress_size for entry in entries)
-    if total > ZIP_MAX_TOTAL_BYTES:
-        raise Refused(f"This file would unpack to {total // 2**20:,} MB; the limit is "
-                      f"{ZIP_MAX_TOTAL_BYTES // 2**20} MB.")
-    if total >= ZIP_RATIO_FLOOR and total > ZIP_MAX_RATIO * max(packed, 1):
-        raise Refused("This file is compressed far more than any real document: it looks like "
-                      "a ZIP bomb.")
-    _check_nested(archive, entries)
-
-
-def _check_end_record(data: bytes) -> None:
-    # Read the counts ourselves first, so a directory of a million entries is never parsed.
-    at = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
-    if at < 0 or len(data) - at < 22:
-        raise Refused("This file is damaged: its table of contents is missing.")
-    _, disk, cd_disk, _, count, size, offset, _ = struct.unpack("<4s4H2LH", data[at:at + 22])
-    if disk or cd_disk or 0xFFFF in (count,) or 0xFFFFFFFF in (size, offset):
-        raise Refused("This file uses a multi-part or 64-bit ZIP layout that documents never "
-                      "need.")
-    if count > ZIP_MAX_ENTRIES or size > ZIP_MAX_ENTRIES * 1024:
-        raise Refused(f"This file has {count:,} parts; a document has at most "
-                      f"{ZIP_MAX_ENTRIES:,}.")
-
-
-def _check_entry(entry: zipfile.ZipInfo, data_size: int) -> None:
-    name = entry.filename
-    if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name):
-        raise Refused("This file contains a part with an absolute path, which documents never do.")
-    if ".." in re.split(r"[\\/]", name):
-        raise Refused("This file contains a part that points outside itself ('..').")
-    if stat.S_ISLNK(entry.external_attr >> 16):
-        raise Refused("This file contains a symbolic link, which documents never do.")
-    if entry.flag_bits & 0x1:
-        raise Refused("This file is encrypted. Please upload a copy without a password.")
-    if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise Refused("This file uses a compression method that documents never use.")
-    if entry.file_size >= ZIP_RATIO_FLOOR and \
-            entry.file_size > ZIP_MAX_RATIO * max(entry.compress_size, 1):
-        raise Refused("This file is compressed far more than any real document: it looks like "
-                      "a ZIP bomb.")
-    if entry.header_offset + entry.compress_size > data_size:
-        raise Refused("This file is damaged: a part runs past its end.")
-
-
-def _check_nested(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> None:
-    # Word keeps embedded workbooks and decks as packages in word/embeddings/; nothing here
-    # ever opens them, so they are allowed. Any other archive inside is refused.
-    for entry in entries:
-        if entry.is_dir() or entry.file_size < 4:
-            continue
-        try:
-            with archive.open(entry) as part:
-                magic = part.read(4)
-        except Exception:
-            raise Refused("This file is damaged: one of its parts cannot be read.")
-        if magic == b"PK\x03\x04" and not (
-                entry.filename.startswith("word/embeddings/")
-                and entry.filename.endswith((".xlsx", ".xlsm", ".docx", ".pptx"))):
-            raise Refused("This file has another archive inside it, which we do not accept.")
-
-
-def _refuse_dtd(archive: zipfile.ZipFile) -> None:
-    # OOXML and ODF never declare a DTD; one in a part is an entity bomb or an XXE attempt.
-    for entry in archive.infolist():
-        if entry.filename.endswith((".xml", ".rels")):
-            part = archive.read(entry)
-            if b"<!DOCTYPE" in part or b"<!ENTITY" in part:
-                raise Refused("This document declares XML entities, which real documents never "
-                              "do, so we did not read it.")
-
-
-# --- Reading the text -----------------------------------------------------------------------
-
-_NO_TEXT = {
-    Kind.PDF: "We could not find any text in this PDF: it may be scanned images or built to "
-              "hide its text. Someone will look at it.",
-    Kind.HTML: "We could not find any text in this web page. Someone will look at it.",
-    Kind.CAPTIONS: "We could not find any words in these captions. Someone will look at it.",
-}
-_NO_TEXT_OTHER = "We could not find any text in this file. Someone will look at it."
-
-
-def extract_text(data: bytes, kind: str) -> Extraction:
-    """Read the words of a file whose kind is known. Never raises: failures become a reason."""
-    reader = _READERS.get(kind)
-    if reader is None:
-        return Extraction("failed", "", "We only read text from documents, not from audio, "
-                                        "video or unknown types.")
-    try:
-        text = _tidy(reader(data))
-    except Refused as refusal:
-        return Extraction("failed", "", refusal.message)
-    except _TooComplex as error:
-        return Extraction("review", "", f"This file hit a safety limit while we read it "
-                                        f"({error}). Someone will look at it.")
-    except RecursionError:
-        return Extraction("failed", "", "This file is nested too deeply to read safely.")
-    except MemoryError:
-        return Extraction("failed", "", "This file needs too much memory to read safely.")
-    except Exception:
-        return Extraction("failed", "", "We could not read this file: it may be damaged.")
-    if not text:
-        return Extraction("review", "", _NO_TEXT.get(kind, _NO_TEXT_OTHER))
-    return Extraction("done", text, "")
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ud800-\udfff]")   # surrogates break UTF-8
-_SPACES = re.compile(r"[ \t\f\v\xa0]+")
-_LINE_EDGES = re.compile(r" ?\n ?")
-_BLANK_LINES = re.compile(r"\n{3,}")
-
-
-def _tidy(text: str) -> str:
-    text = text[:TEXT_MAX_CHARS * 2].replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub("", text)
-    text = _SPACES.sub(" ", text)
-    text = _LINE_EDGES.sub("\n", text)
-    text = _BLANK_LINES.sub("\n\n", text)
-    return text.strip()[:TEXT_MAX_CHARS]
-
-
-def _read_pdf(data: bytes) -> str:
-    from pypdf.errors import LimitReachedError
-
-    try:
-        reader = _open_pdf(data)
-        chunks, size, errors = [], 0, 0
-        with _pdf_limits():
-            for number, page in enumerate(reader.pages):
-                if number >= PDF_MAX_PAGES or size > TEXT_MAX_CHARS:
-                    break
-                try:
-                    chunk = page.extract_text()
-                except (LimitReachedError, RecursionError, MemoryError):
-                    raise
-                except Exception:   # one damaged page should not lose the others
-                    errors += 1
-                    continue
-                chunks.append(chunk)
-                size += len(chunk)
-    except LimitReachedError as error:
-        raise _TooComplex(str(error)[:200]) from error
-    if errors and not any(chunk.strip() for chunk in chunks):
-        raise ValueError("no page could be read")
-    return "\n\n".join(chunks)
-
-
-def _read_docx(data: bytes) -> str:
-    check_zip(data)
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        _refuse_dtd(archive)
-    import docx
-    from docx.oxml.ns import qn
-    from docx.text.paragraph import Paragraph
-
-    body = docx.Document(io.BytesIO(data)).element.body
-    # Every paragraph in order, tables (and tables in tables) included, each once.
-    return "\n".join(Paragraph(p, None).text for p in body.iter(qn("w:p")))
-
-
-_ODF_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
-_ODF_PARAGRAPHS = {_ODF_TEXT + "p", _ODF_TEXT + "h"}
-_ODF_MARKS = {_ODF_TEXT + "s": " ", _ODF_TEXT + "tab": "\t", _ODF_TEXT + "line-break": "\n"}
-
-
-def _read_odt(data: bytes) -> str:
-    check_zip(data)
-    from defusedxml.ElementTree import iterparse
-
-    lines, depth = [], 0
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        _refuse_dtd(archive)
-        with archive.open("content.xml") as content:
-            for event, element in iterparse(content, events=("start", "end"), forbid_dtd=True):
-                if event == "start":
-                    depth += 1
-                    if depth > XML_MAX_DEPTH:
-                        raise _TooComplex(f"more than {XML_MAX_DEPTH} levels of nesting")
-                    continue
-                depth -= 1
-                if element.tag in _ODF_PARAGRAPHS:
-                    lines.append(_odf_line(element))
-                    element.clear()
-    return "\n".join(lines)
-
-
-def _odf_line(paragraph) -> str:
-    parts, stack = [], [(paragraph, False)]
-    while stack:   # depth-first by hand: text, then children, then the tail
-        node, closing = stack.pop()
-        if closing:
-            if node is not paragraph and node.tail:
-                parts.append(node.tail)
-            continue
-        parts.append(_ODF_MARKS.get(node.tag, ""))
-        if node.text:
-            parts.append(node.text)
-        stack.append((node, True))
-        stack.extend((child, False) for child in reversed(node))
-    return "".join(parts)
-
-
-class _HTMLText(HTMLParser):
-    SKIP = {"script", "style", "template"}
-    BREAKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "title",
-              "section", "article", "header", "footer", "blockquote", "pre", "table", "hr",
-              "dt", "dd", "ul", "ol"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts, self.skipping = [], 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in self.SKIP:
-            self.skipping += 1
-        elif tag in self.BREAKS:
-            self.parts.append("\n")
-        elif tag == "td":
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag):
-        if tag in self.SKIP:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in self.BREAKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        if not self.skipping:
-            self.parts.append(data)
-
-
-def _read_html(data: bytes) -> str:
-    parser = _HTMLText()
-    parser.feed(_decode(data))
-    parser.close()
-    return "".join(parser.parts)
-
-
-def _decode(data: bytes) -> str:
-    # Only the part that can survive the length cap is decoded; a cut character is dropped.
-    try:
-        return codecs.getincrementaldecoder("utf-8-sig")().decode(
-            memoryview(data)[:TEXT_MAX_CHARS * 4], final=False)
-    except UnicodeDecodeError:
-        raise Refused("This text file is not UTF-8. Please save it as UTF-8 and try again.")
-
-
-_CAPTION_BLOCKS = re.compile(r"(?m)^(?:WEBVTT|NOTE|STYLE|REGION)\b.*(?:\n.+)*")
-_CAPTION_TIMINGS = re.compile(r"(?m)^(?:(?!.*-->).*\n)?.*-->.*$")   # and the cue number above
-_CAPTION_TAGS = re.compile(r"<[^>\n]*>")
-
-
-def _read_captions(data: bytes) -> str:
-    import html
-
-    text = _decode(data).replace("\r\n", "\n").replace("\r", "\n")
-    text = _CAPTION_BLOCKS.sub("", text)
-    text = _CAPTION_TIMINGS.sub("", text)
-    return html.unescape(_CAPTION_TAGS.sub("", text))
-
-
-_READERS = {
-    Kind.PDF: _read_pdf, Kind.DOCX: _read_docx, Kind.ODT: _read_odt, Kind.HTML: _read_html,
-    Kind.TEXT: _decode, Kind.MARKDOWN: _decode, Kind.CAPTIONS: _read_captions,
-}
-
-
 # --- Reading in a child process -------------------------------------------------------------
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -611,17 +264,24 @@ _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 def extract_isolated(data: bytes, kind: str, *, seconds: int | None = None,
                      memory_mb: int | None = None) -> Extraction:
-    """Run extract_text in a child process under memory and CPU limits. Never raises."""
-    seconds, memory_mb = _limits(seconds, memory_mb)
+    """Run extract_text in a child process under memory and CPU limits. Never raises.
+
+    The peak memory is what the child reports of itself (VmHWM). For a child that had to be
+    killed it is the kernel's figure, which also counts the parent's memory at fork time.
+    """
+    return _isolated(data, kind, *_limits(seconds, memory_mb))
+
+
+def _isolated(data: bytes, task: str, seconds: int, memory_mb: int) -> Extraction:
     started = time.perf_counter()
-    peak_mb = 0.0
     try:
-        code, timed_out, rss_kb, output, errors = _run_child(data, kind, seconds, memory_mb)
-        peak_mb = rss_kb / 1024
+        code, timed_out, rss_kb, output, errors = _run_child(data, task, seconds, memory_mb)
         result = _child_result(code, timed_out, output, errors, seconds, memory_mb)
+        peak_mb = result.peak_rss_mb or rss_kb / 1024
     except Exception:
         result = Extraction("failed", "", "We could not start the text reader. Please try again "
                                           "later.")
+        peak_mb = 0.0
     return replace(result, seconds=time.perf_counter() - started, peak_rss_mb=peak_mb)
 
 
@@ -667,9 +327,9 @@ def _limit_child(seconds: int, memory_mb: int) -> None:
 
 
 def _wait(child: subprocess.Popen, seconds: int):
-    """Wait up to ``seconds``, killing the child after that; return its rusage as well.
+    """Wait up to ``seconds``, killing the child after that; return how it ended and its rusage.
 
-    os.wait4 reports this child's own peak memory, which RUSAGE_CHILDREN cannot.
+    os.wait4 gives this child's figures alone, where RUSAGE_CHILDREN mixes every child so far.
     """
     try:
         handle = os.pidfd_open(child.pid)
@@ -696,9 +356,9 @@ def _wait(child: subprocess.Popen, seconds: int):
 def _child_result(code: int, timed_out: bool, output: bytes, errors: bytes, seconds: int,
                   memory_mb: int) -> Extraction:
     if timed_out or code == -signal.SIGXCPU:
-        return Extraction("failed", "", f"Reading this file took longer than {seconds} seconds, "
-                                        f"so we stopped. It may be very large or built to "
-                                        f"waste time.")
+        return Extraction("failed", "", f"Reading this file took longer than {seconds} "
+                                        f"second{'s' if seconds != 1 else ''}, so we stopped. It "
+                                        f"may be very large or built to waste time.")
     if code == -signal.SIGKILL or (code and b"MemoryError" in errors):
         return Extraction("failed", "", f"Reading this file needed more than {memory_mb} MB of "
                                         f"memory, so we stopped.")
@@ -711,6 +371,7 @@ def _child_result(code: int, timed_out: bool, output: bytes, errors: bytes, seco
         if status not in ("done", "review", "failed") or not isinstance(text, str) or \
                 not isinstance(message, str) or (status != "done") == (not message):
             raise ValueError(status)
+        peak_mb = float(reply.get("peak_rss_kb", 0)) / 1024
     except Exception:
         return Extraction("failed", "", "The text reader gave an answer we could not use.")
-    return Extraction(status, text if status == "done" else "", message)
+    return Extraction(status, text if status == "done" else "", message, peak_rss_mb=peak_mb)
