@@ -399,8 +399,9 @@ def can_curate_any(user) -> bool:
 
 
 def can_edit_resource(user, resource) -> bool:
-    """Change the metadata and files. Contributors edit their own until it is published."""
-    if can_curate_resource(user, resource):
+    """Change the metadata and files: curators, the organisation's approvers (who also set
+    its tiers), and contributors their own drafts."""
+    if can_curate_resource(user, resource) or can_manage_access(user, resource):
         return True
     return (is_member(user) and resource.contributor_id == user.pk
             and resource.organisation_id in org_roles(user)
@@ -432,10 +433,16 @@ def deciding_org_for(user, access_request) -> int | None:
     """The organisation on whose behalf this person may decide the request now, if any."""
     if not is_member(user) or access_request.requester_id == user.pk:
         return None
-    if access_request.status != access_request.Status.PENDING:
+    resource = access_request.resource
+    if access_request.status != access_request.Status.PENDING or not resource.is_published:
         return None
-    decided = set(access_request.decisions.values_list("organisation_id", flat=True))
-    open_orgs = (deciding_org_ids(access_request.resource) - decided) & approver_org_ids(user)
+    if resource.file_tier != _library().Tier.RESTRICTED:
+        return None
+    decisions = access_request.decisions.all()
+    if any(decision.decided_by_id == user.pk for decision in decisions):
+        return None  # one person gives one answer, whatever organisations they speak for
+    decided = {decision.organisation_id for decision in decisions}
+    open_orgs = (deciding_org_ids(resource) - decided) & approver_org_ids(user)
     return min(open_orgs) if open_orgs else None
 
 

@@ -32,32 +32,35 @@ from hub.members.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-ACTORS = ["visitor", "applicant", "member", "partner_member", "approver_owner",
-          "approver_other", "moderator", "staff", "deactivated"]
+ACTORS = ["visitor", "applicant", "member", "partner_member", "owner_member", "owner_editor",
+          "approver_owner", "approver_other", "moderator", "staff", "deactivated"]
 TIERS = [Tier.PUBLIC, Tier.MEMBERS, Tier.PARTNERS, Tier.RESTRICTED]
 STATES = ["none", "pending", "approved", "refused", "expired", "revoked"]
 
-MEMBERS = {"member", "partner_member", "approver_owner", "approver_other", "moderator", "staff"}
-PARTNERS = {"partner_member", "approver_owner", "approver_other", "staff"}
+OWNER_SIDE = {"owner_member", "owner_editor", "approver_owner"}
+MEMBERS = {"member", "partner_member", "approver_other", "moderator", "staff"} | OWNER_SIDE
+PARTNERS = {"partner_member", "approver_other", "staff"} | OWNER_SIDE
 
 
 def sees_description(actor: str, tier: str, state: str) -> bool:
     """Written from the rules: who may know a published resource exists."""
-    if tier == Tier.PUBLIC:
+    if actor in OWNER_SIDE or tier == Tier.PUBLIC:
         return True
     if tier == Tier.MEMBERS:
         return actor in MEMBERS
     if tier == Tier.PARTNERS:
         return actor in PARTNERS
     # Restricted: the owning organisation, hub staff (to curate) and people with a grant.
-    return actor in {"approver_owner", "staff"} or (actor in MEMBERS and state == "approved")
+    return actor == "staff" or (actor in MEMBERS and state == "approved")
 
 
 def opens_files(actor: str, tier: str, state: str) -> bool:
+    if actor in OWNER_SIDE:
+        return True
     if tier != Tier.RESTRICTED:
         return sees_description(actor, tier, state)
     # Staff do not open restricted files: the contributing partners decide who does.
-    return actor == "approver_owner" or (actor in MEMBERS and state == "approved")
+    return actor in MEMBERS and state == "approved"
 
 
 @dataclass
@@ -89,6 +92,9 @@ def build():
     actors["applicant"] = UserFactory(standing=User.Standing.APPLICANT)
     actors["member"] = UserFactory()
     actors["partner_member"] = MembershipFactory(organisation=other).user
+    actors["owner_member"] = MembershipFactory(organisation=owner).user
+    actors["owner_editor"] = MembershipFactory(organisation=owner,
+                                               role=Membership.Role.EDITOR).user
     actors["approver_owner"] = MembershipFactory(organisation=owner,
                                                  role=Membership.Role.APPROVER).user
     actors["approver_other"] = MembershipFactory(organisation=other,

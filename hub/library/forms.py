@@ -66,8 +66,11 @@ class ResourceForm(forms.ModelForm):
             "file_tier": forms.RadioSelect,
         }
 
-    def __init__(self, *args, organisations=None, **kwargs):
+    def __init__(self, *args, organisations=None, tiers_editable=True, **kwargs):
         super().__init__(*args, **kwargs)
+        if not tiers_editable:
+            del self.fields["metadata_tier"]
+            del self.fields["file_tier"]
         self.fields["organisation"].queryset = organisations
         self.fields["organisation"].empty_label = None
         self.fields["language"].choices = LANGUAGES

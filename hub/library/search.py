@@ -128,29 +128,40 @@ class Results:
 # --- The engines ----------------------------------------------------------------------------
 
 class Fts5Engine:
-    """SQLite FTS5. Columns: title, authors, abstract, keywords (metadata) and body."""
+    """SQLite FTS5 with two tables: one of whole documents (title, authors, abstract,
+    keywords, body) and one of descriptions alone. BM25 weighs a match by the length of the
+    row it is in, so people who may not open the files are ranked on the second table: the
+    length of text they cannot see does not move a result up or down."""
 
     name = "sqlite-fts5"
-    META_COLUMNS = "{title authors abstract keywords}"
+    TOKENIZE = "tokenize='porter unicode61 remove_diacritics 2'"
 
     def create(self, cursor) -> None:
         cursor.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS library_fts USING fts5("
-            "title, authors, abstract, keywords, body, "
-            "tokenize='porter unicode61 remove_diacritics 2')")
+            f"title, authors, abstract, keywords, body, {self.TOKENIZE})")
+        cursor.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS library_fts_meta USING fts5("
+            f"title, authors, abstract, keywords, {self.TOKENIZE})")
 
     def drop(self, cursor) -> None:
         cursor.execute("DROP TABLE IF EXISTS library_fts")
+        cursor.execute("DROP TABLE IF EXISTS library_fts_meta")
 
     def upsert(self, cursor, pk: int, doc: dict) -> None:
-        cursor.execute("DELETE FROM library_fts WHERE rowid = %s", [pk])
+        self.delete(cursor, pk)
         cursor.execute(
             "INSERT INTO library_fts (rowid, title, authors, abstract, keywords, body) "
             "VALUES (%s, %s, %s, %s, %s, %s)",
             [pk, doc["title"], doc["authors"], doc["abstract"], doc["keywords"], doc["body"]])
+        cursor.execute(
+            "INSERT INTO library_fts_meta (rowid, title, authors, abstract, keywords) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            [pk, doc["title"], doc["authors"], doc["abstract"], doc["keywords"]])
 
     def delete(self, cursor, pk: int) -> None:
         cursor.execute("DELETE FROM library_fts WHERE rowid = %s", [pk])
+        cursor.execute("DELETE FROM library_fts_meta WHERE rowid = %s", [pk])
 
     def _expression(self, terms: list[Term]) -> str:
         parts = []
@@ -161,30 +172,26 @@ class Fts5Engine:
         parts.sort(key=lambda part: part.startswith("NOT "))
         return " ".join(parts)
 
+    def _table(self, metadata_only: bool) -> str:
+        return "library_fts_meta" if metadata_only else "library_fts"
+
     def matches(self, terms: list[Term], *, metadata_only: bool) -> tuple[str, list]:
         """SQL giving (id, score) for every matching document; higher scores rank first."""
-        expression = self._expression(terms)
-        if metadata_only:
-            expression = f"{self.META_COLUMNS} : ({expression})"
-            weights = "10.0, 4.0, 3.0, 2.0, 0.0"
-        else:
-            weights = "10.0, 4.0, 3.0, 2.0, 1.0"
-        return (f"SELECT rowid AS id, -bm25(library_fts, {weights}) AS score "
-                f"FROM library_fts WHERE library_fts MATCH %s", [expression])
+        table = self._table(metadata_only)
+        weights = "10.0, 4.0, 3.0, 2.0" + ("" if metadata_only else ", 1.0")
+        return (f"SELECT rowid AS id, -bm25({table}, {weights}) AS score "
+                f"FROM {table} WHERE {table} MATCH %s", [self._expression(terms)])
 
     def snippets(self, terms: list[Term], ids: list[int], *, metadata_only: bool) -> dict:
         if not ids or not terms:
             return {}
-        expression = self._expression(terms)
-        column = 2 if metadata_only else -1
-        if metadata_only:
-            expression = f"{self.META_COLUMNS} : ({expression})"
+        table = self._table(metadata_only)
         marks = ", ".join(["%s"] * len(ids))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT rowid, snippet(library_fts, {column}, %s, %s, '…', 30) FROM library_fts"
-                f" WHERE library_fts MATCH %s AND rowid IN ({marks})",
-                [OPEN, CLOSE, expression, *ids])
+                f"SELECT rowid, snippet({table}, -1, %s, %s, '…', 30) FROM {table}"
+                f" WHERE {table} MATCH %s AND rowid IN ({marks})",
+                [OPEN, CLOSE, self._expression(terms), *ids])
             return dict(cursor.fetchall())
 
     def raw(self, terms: list[Term], limit: int = PER_PAGE) -> tuple[list[int], int]:
@@ -217,7 +224,23 @@ class PostgresEngine:
     def drop(self, cursor) -> None:
         cursor.execute("DROP TABLE IF EXISTS library_searchdoc")
 
+    # A tsvector holds at most 1 MB; text full of distinct numbers can exceed that well
+    # before its length in characters says so. Try less text until it fits.
+    BODY_STEPS = (400_000, 100_000, 0)
+
     def upsert(self, cursor, pk: int, doc: dict) -> None:
+        from django.db import DatabaseError, transaction
+
+        for limit in self.BODY_STEPS:
+            try:
+                with transaction.atomic():
+                    self._upsert(cursor, pk, {**doc, "body": doc["body"][:limit]})
+                return
+            except DatabaseError:
+                if limit == 0:
+                    raise
+
+    def _upsert(self, cursor, pk: int, doc: dict) -> None:
         meta_text = "\n".join([doc["title"], doc["authors"], doc["abstract"], doc["keywords"]])
         cursor.execute(
             "INSERT INTO library_searchdoc (resource_id, meta_text, body_text, meta, body,"
@@ -227,7 +250,7 @@ class PostgresEngine:
             " setweight(to_tsvector('english', %s), 'B') ||"
             " setweight(to_tsvector('english', %s), 'C') ||"
             " setweight(to_tsvector('english', %s), 'C') AS m,"
-            " to_tsvector('english', left(%s, 900000)) AS b) AS v"
+            " to_tsvector('english', %s) AS b) AS v"
             " ON CONFLICT (resource_id) DO UPDATE SET meta_text = EXCLUDED.meta_text,"
             " body_text = EXCLUDED.body_text, meta = EXCLUDED.meta, body = EXCLUDED.body,"
             " full_doc = EXCLUDED.full_doc",

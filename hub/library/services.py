@@ -8,12 +8,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from hub import policy
+from hub.core.models import AuditEvent
 from hub.core.services import audit_record, email_queue
 from hub.library import files as filetypes
 from hub.library import search
@@ -82,10 +83,28 @@ def resource_create(*, actor: User, organisation: Organisation, audiences=(), th
     return resource
 
 
+def can_set_tiers(actor: User, resource: Resource) -> bool:
+    """Tiers decide who sees what, so once a resource has been in the library only the
+    contributing organisation's approvers change them; before that, whoever edits it."""
+    if resource.pk is None or policy.can_manage_access(actor, resource):
+        return True
+    if resource.status != Resource.Status.DRAFT:
+        return False
+    return not AuditEvent.objects.filter(
+        action="library.publish", target_type="library.resource",
+        target_id=str(resource.pk)).exists()
+
+
 @transaction.atomic
 def resource_update(*, resource: Resource, actor: User, audiences=None, themes=None,
                     **fields) -> Resource:
     _require(policy.can_edit_resource(actor, resource))
+    for tier in ("metadata_tier", "file_tier"):
+        if tier in fields and fields[tier] != getattr(resource, tier):
+            if not can_set_tiers(actor, resource):
+                raise ValidationError({tier: "Only your organisation's approvers can change "
+                                             "who may see a resource once it has been "
+                                             "published."})
     check_tiers(fields.get("metadata_tier", resource.metadata_tier),
                 fields.get("file_tier", resource.file_tier))
     for name, value in fields.items():
@@ -138,6 +157,8 @@ def resource_publish(*, resource: Resource, actor: User) -> Resource:
     _require(policy.can_curate_resource(actor, resource))
     if resource.status == Resource.Status.PUBLISHED:
         return resource
+    if resource.status != Resource.Status.SUBMITTED:
+        raise ValidationError("Only a resource sent for curation can be published.")
     if not resource.files.exists() and not resource.external_url:
         raise ValidationError("A resource needs a file or a web link before it is published.")
     resource.status = Resource.Status.PUBLISHED
@@ -241,12 +262,13 @@ def file_remove(*, item: ResourceFile, actor: User) -> None:
 
 def file_record_extraction(*, item: ResourceFile, outcome) -> ResourceFile:
     """Keep what the extractor found. An upload is never lost because its text was not."""
-    item.extraction = outcome.status
-    item.text = outcome.text if outcome.status == ResourceFile.Extraction.DONE else ""
-    item.extraction_message = outcome.message
-    item.extracted_at = timezone.now()
-    item.save(update_fields=["extraction", "text", "extraction_message", "extracted_at"])
-    search.index_resource(item.resource_id)
+    text = outcome.text if outcome.status == ResourceFile.Extraction.DONE else ""
+    updated = ResourceFile.objects.filter(pk=item.pk).update(
+        extraction=outcome.status, text=text, extraction_message=outcome.message,
+        extracted_at=timezone.now())
+    if updated:  # the file may have been removed while it was being read
+        item.refresh_from_db()
+        search.index_resource(item.resource_id)
     return item
 
 
@@ -280,12 +302,15 @@ def access_rule_set(*, resource: Resource, actor: User, mode: str, consulted=(),
             raise ValidationError({"consulted": "Only partner organisations can be consulted."})
         if not consulted:
             raise ValidationError({"consulted": "Name at least one partner organisation."})
-        if not 1 <= approvals_needed <= len(consulted):
+        if not approvals_needed or not 1 <= approvals_needed <= len(consulted):
             raise ValidationError({"approvals_needed": (
                 f"Ask for between 1 and {len(consulted)} approvals: as many as the "
                 "organisations consulted, at most.")})
     else:
         consulted, approvals_needed = [], 1
+    if grant_days is not None and grant_days < 1:
+        raise ValidationError({"grant_days": "Give at least one day, or leave it empty for "
+                                             "grants that do not expire."})
     rule.mode = mode
     rule.approvals_needed = approvals_needed
     rule.grant_days = grant_days
@@ -297,8 +322,13 @@ def access_rule_set(*, resource: Resource, actor: User, mode: str, consulted=(),
 
 
 def _deciders(resource: Resource):
+    # Only people who can use the power now hear of requests (and see the title).
+    from allauth.mfa.models import Authenticator
+
+    enrolled = Authenticator.objects.filter(type=Authenticator.Type.TOTP).values("user_id")
     return _people_with_roles(policy.deciding_org_ids(resource),
-                              [Membership.Role.APPROVER, Membership.Role.ADMIN])
+                              [Membership.Role.APPROVER, Membership.Role.ADMIN]
+                              ).filter(pk__in=enrolled)
 
 
 @transaction.atomic
@@ -312,8 +342,13 @@ def request_create(*, resource: Resource, actor: User, reason: str) -> AccessReq
                                     status=AccessRequest.Status.PENDING).exists():
         raise ValidationError("You have already asked for this resource; the decision is on "
                               "its way.")
-    access_request = AccessRequest.objects.create(resource=resource, requester=actor,
-                                                  reason=reason)
+    try:
+        with transaction.atomic():
+            access_request = AccessRequest.objects.create(resource=resource, requester=actor,
+                                                          reason=reason)
+    except IntegrityError as clash:
+        raise ValidationError("You have already asked for this resource; the decision is on "
+                              "its way.") from clash
     _log(actor, "library.request", resource, request=access_request.pk)
     _notify(_deciders(resource).exclude(pk=actor.pk),
             subject="Someone asks to see a restricted resource",
@@ -350,8 +385,10 @@ def request_decide(*, access_request: AccessRequest, actor: User, outcome: str,
     deciders = policy.deciding_org_ids(resource)
     rule = getattr(resource, "access_rule", None)
     needed = rule.approvals_needed if rule and rule.mode == AccessRule.Mode.CONSULT else 1
-    approvals = access_request.decisions.filter(outcome=Decision.Outcome.APPROVE).count()
-    refusals = access_request.decisions.filter(outcome=Decision.Outcome.REFUSE).count()
+    # Only the organisations that decide under the rule as it stands now are counted.
+    current = access_request.decisions.filter(organisation_id__in=deciders)
+    approvals = current.filter(outcome=Decision.Outcome.APPROVE).count()
+    refusals = current.filter(outcome=Decision.Outcome.REFUSE).count()
     if approvals >= needed:
         _close_request(access_request, AccessRequest.Status.APPROVED, actor)
     elif len(deciders) - refusals < needed:
@@ -386,6 +423,7 @@ def _close_request(access_request: AccessRequest, status: str, actor: User) -> N
 @transaction.atomic
 def request_withdraw(*, access_request: AccessRequest, actor: User) -> None:
     _require(access_request.requester_id == actor.pk)
+    access_request = AccessRequest.objects.select_for_update().get(pk=access_request.pk)
     if access_request.status != AccessRequest.Status.PENDING:
         raise ValidationError("Only a request still waiting for decisions can be withdrawn.")
     access_request.status = AccessRequest.Status.WITHDRAWN
@@ -415,6 +453,7 @@ def grant_create(*, resource: Resource, actor: User, organisation: Organisation 
 @transaction.atomic
 def grant_revoke(*, grant: Grant, actor: User) -> Grant:
     _require(policy.can_manage_access(actor, grant.resource))
+    grant = Grant.objects.select_for_update().get(pk=grant.pk)
     if grant.revoked_at is None:
         grant.revoked_at = timezone.now()
         grant.revoked_by = actor

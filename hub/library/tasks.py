@@ -18,8 +18,11 @@ def extract_file(*, file_id: int) -> None:
     item = ResourceFile.objects.select_related("resource").filter(pk=file_id).first()
     if item is None or item.kind not in filetypes.EXTRACTABLE:
         return
-    with item.file.open("rb") as handle:
-        data = handle.read()
+    try:
+        with item.file.open("rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return  # removed while waiting
     outcome = filetypes.extract_isolated(data, item.kind)
     if outcome.status != "done":
         logger.info("File %s: extraction ended as %s", item.pk, outcome.status)

@@ -24,7 +24,7 @@ from hub.library.forms import (
     SendBackForm,
     limits_text,
 )
-from hub.library.models import AccessRequest, Grant, Resource, ResourceFile, Tier
+from hub.library.models import AccessRequest, AccessRule, Grant, Resource, ResourceFile, Tier
 from hub.members.models import Organisation
 
 
@@ -126,8 +126,9 @@ def download(request, pk, file_pk):
         not inline, item.original_name)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    public = resource.file_tier == Tier.PUBLIC and resource.metadata_tier == Tier.PUBLIC
-    response["Cache-Control"] = "public, max-age=3600" if public else "private, no-store"
+    public = (resource.is_published and resource.file_tier == Tier.PUBLIC
+              and resource.metadata_tier == Tier.PUBLIC)
+    response["Cache-Control"] = "public, max-age=300" if public else "private, no-store"
     return response
 
 
@@ -174,7 +175,8 @@ def edit(request, pk):
     if not policy.can_edit_resource(request.user, resource):
         raise Http404("No such resource.")
     form = ResourceForm(request.POST or None, request.FILES or None, instance=resource,
-                        organisations=Organisation.objects.none())
+                        organisations=Organisation.objects.none(),
+                        tiers_editable=services.can_set_tiers(request.user, resource))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         uploads = data.pop("files")
@@ -190,17 +192,26 @@ def edit(request, pk):
             return redirect("library:edit", resource.pk)
     elif request.method == "POST":
         resource.refresh_from_db()
+    files_open = policy.can_read_files(request.user, resource)
     return render(request, "library/edit.html", {
         "form": form, "resource": resource, "files": resource.files.all(),
+        "files_open": files_open,
         "file_form": FileForm(resource=resource), "limits": limits_text(),
         "can_curate": policy.can_curate_resource(request.user, resource),
     })
 
 
+def _edits_files(user, resource) -> bool:
+    # Handling files means seeing them: staff who curate a restricted resource edit its
+    # description but not its files.
+    return (policy.can_edit_resource(user, resource)
+            and policy.can_read_files(user, resource))
+
+
 @login_required
 def file_add(request, pk):
     resource = _resource_or_404(request, pk)
-    if not policy.can_edit_resource(request.user, resource):
+    if not _edits_files(request.user, resource):
         raise Http404("No such resource.")
     form = FileForm(request.POST or None, request.FILES or None, resource=resource)
     if request.method == "POST" and form.is_valid():
@@ -221,7 +232,7 @@ def file_add(request, pk):
 def file_action(request, pk, file_pk):
     resource = _resource_or_404(request, pk)
     item = get_object_or_404(ResourceFile, pk=file_pk, resource=resource)
-    if not policy.can_edit_resource(request.user, resource):
+    if not _edits_files(request.user, resource):
         raise Http404("No such resource.")
     if request.POST.get("action") == "remove":
         services.file_remove(item=item, actor=request.user)
@@ -236,10 +247,10 @@ def file_action(request, pk, file_pk):
 def file_status(request, pk):
     """The extraction status of each file, for the edit page to refresh while it waits."""
     resource = _resource_or_404(request, pk)
-    if not policy.can_edit_resource(request.user, resource):
+    if not _edits_files(request.user, resource):
         raise Http404("No such resource.")
     return render(request, "library/_file_status.html",
-                  {"resource": resource, "files": resource.files.all()})
+                  {"resource": resource, "files": resource.files.all(), "files_open": True})
 
 
 @login_required
@@ -390,6 +401,8 @@ def access(request, pk):
     resource = _resource_or_404(request, pk)
     if not policy.can_manage_access(request.user, resource):
         raise Http404("No such resource.")
+    AccessRule.objects.get_or_create(resource=resource)
+    resource.refresh_from_db()
     rule_form = AccessRuleForm(instance=resource.access_rule, prefix="rule")
     grant_form = GrantForm(prefix="grant")
     if request.method == "POST":

@@ -269,3 +269,122 @@ def test_reindex_rebuilds_the_index_from_published_resources(org):
     assert "Indexed 1 published" in out.getvalue()
     results = search.search(None, search.Query(text="quarry"))
     assert [hit.resource.pk for hit in results.hits] == [published.pk]
+
+
+# --- Found in review: each of these once went wrong ----------------------------------------
+
+def _approver(org):
+    user = MembershipFactory(organisation=org, role=Membership.Role.APPROVER).user
+    enrol_mfa(user)
+    return user
+
+
+@pytest.mark.django_db
+def test_decisions_of_organisations_no_longer_consulted_do_not_count(org):
+    from hub.library.models import AccessRequest
+
+    other = OrganisationFactory(is_partner=True)
+    third = OrganisationFactory(is_partner=True)
+    owner_approver, other_approver = _approver(org), _approver(other)
+    resource = ResourceFactory(organisation=org, file_tier=Tier.RESTRICTED)
+    services.access_rule_set(resource=resource, actor=owner_approver, mode="consult",
+                             consulted=[other, third], approvals_needed=2)
+    request = services.request_create(resource=resource, actor=UserFactory(),
+                                      reason="For a comparison of programmes.")
+    services.request_decide(access_request=request, actor=other_approver, outcome="approve")
+    services.access_rule_set(resource=resource, actor=owner_approver, mode="own")
+    resource.refresh_from_db()
+    services.request_decide(access_request=request, actor=owner_approver, outcome="refuse",
+                            reason="Not now.")
+    request.refresh_from_db()
+    assert request.status == AccessRequest.Status.REFUSED
+    assert not resource.grants.exists()
+
+
+@pytest.mark.django_db
+def test_only_approvers_change_tiers_once_a_resource_has_been_published(org, contributor,
+                                                                        editor, staff):
+    resource = draft(org, contributor, file_tier=Tier.RESTRICTED)
+    services.resource_update(resource=resource, actor=contributor, file_tier=Tier.PARTNERS)
+    services.file_add(resource=resource, actor=contributor,
+                      upload=SimpleUploadedFile("a.txt", b"some text"))
+    services.resource_submit(resource=resource, actor=contributor)
+    services.resource_publish(resource=resource, actor=editor)
+    for actor in (editor, staff):
+        with pytest.raises(Exception) as refused:
+            services.resource_update(resource=resource, actor=actor, file_tier=Tier.PUBLIC)
+        assert "approvers" in str(refused.value)
+    page = signed_in(editor).get(reverse("library:edit", args=[resource.pk])).content.decode()
+    assert 'name="file_tier"' not in page
+    services.resource_update(resource=resource, actor=_approver(org), file_tier=Tier.MEMBERS)
+    resource.refresh_from_db()
+    assert resource.file_tier == Tier.MEMBERS
+
+
+@pytest.mark.django_db
+def test_a_draft_is_published_only_after_it_is_sent_for_curation(org, contributor, editor):
+    resource = draft(org, contributor, external_url="https://example.org/x")
+    response = signed_in(editor).post(reverse("library:curate", args=[resource.pk]),
+                                      {"action": "publish"}, follow=True)
+    assert "Only a resource sent for curation can be published" in response.content.decode()
+    resource.refresh_from_db()
+    assert resource.status == Resource.Status.DRAFT
+
+
+@pytest.mark.django_db
+def test_files_of_a_draft_are_never_cached_publicly(org, contributor):
+    resource = draft(org, contributor)
+    item = services.file_add(resource=resource, actor=contributor,
+                             upload=SimpleUploadedFile("a.txt", b"unpublished words"))
+    response = signed_in(contributor).get(reverse("library:download",
+                                                  args=[resource.pk, item.pk]))
+    assert response.status_code == 200
+    assert "public" not in response["Cache-Control"]
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_staff_curating_a_restricted_resource_do_not_see_its_files(org, contributor, staff):
+    resource = ResourceFactory(organisation=org, contributor=contributor,
+                               file_tier=Tier.RESTRICTED)
+    from hub.library.tests.factories import add_text_file
+
+    item = add_text_file(resource, "names", name="informant-list.txt")
+    client = signed_in(staff)
+    page = client.get(reverse("library:edit", args=[resource.pk])).content.decode()
+    assert "informant-list" not in page and "1 restricted file" in page
+    assert client.get(reverse("library:file_status", args=[resource.pk])).status_code == 404
+    response = client.post(reverse("library:file_action", args=[resource.pk, item.pk]),
+                           {"action": "remove"})
+    assert response.status_code == 404
+    assert ResourceFile.objects.filter(pk=item.pk).exists()
+
+
+@pytest.mark.django_db
+def test_ranking_for_someone_who_cannot_open_the_files_ignores_their_length(org):
+    from hub.library.tests.factories import add_text_file
+
+    short = ResourceFactory(organisation=org, title="Harbour walk", abstract="Harbour notes.",
+                            file_tier=Tier.RESTRICTED)
+    long = ResourceFactory(organisation=org, title="Harbour walk", abstract="Harbour notes.",
+                           file_tier=Tier.RESTRICTED)
+    add_text_file(short, "tiny")
+    add_text_file(long, "word " * 5000)
+    member = UserFactory()
+    first = search.search(member, search.Query(text="harbour", sort="relevance"))
+    add_text_file(short, "word " * 9000)
+    add_text_file(long, "tiny")
+    second = search.search(member, search.Query(text="harbour", sort="relevance"))
+    assert [h.resource.pk for h in first.hits] == [h.resource.pk for h in second.hits]
+
+
+@pytest.mark.django_db
+def test_a_file_too_big_for_the_index_does_not_stop_publishing(org, contributor, editor):
+    from hub.library.tests.factories import add_text_file
+
+    resource = draft(org, contributor)
+    numbers = " ".join(f"{n}x{n * 7}" for n in range(120_000))
+    add_text_file(resource, "lighthouse " + numbers)
+    services.resource_submit(resource=resource, actor=contributor)
+    services.resource_publish(resource=resource, actor=editor)
+    assert search.search(None, search.Query(text="lighthouse")).total == 1

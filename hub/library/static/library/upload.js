@@ -19,11 +19,12 @@
         text.textContent = percent < 100 ? percent + "% sent" : "Sent; checking the files…";
       });
       request.addEventListener("load", function () {
-        if (request.responseURL && request.responseURL !== window.location.href) {
-          window.location.assign(request.responseURL);
-        } else {
-          document.open(); document.write(request.responseText); document.close();
+        // Show the page the server answered with (it carries the messages about each file),
+        // at the address it came from.
+        if (request.responseURL) {
+          window.history.replaceState(null, "", request.responseURL);
         }
+        document.open(); document.write(request.responseText); document.close();
       });
       request.addEventListener("error", function () {
         text.textContent = "The upload failed. Check your connection and try again.";
