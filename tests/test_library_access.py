@@ -124,7 +124,7 @@ def build():
                 add_text_file(resource, f"The file says {item.body_word} and trust.",
                               name=f'file "{resource.pk}".txt')
                 items.append(item)
-                for key, user in actors.items():
+                for user in actors.values():
                     if user is not None:
                         _give_state(resource, user, state)
     # Deactivate last, so the grants above were made while the account was active.

@@ -86,7 +86,8 @@ class Resource(TimeStampedModel):
         CC_BY = "CC-BY-4.0", "Creative Commons Attribution 4.0"
         CC_BY_SA = "CC-BY-SA-4.0", "Creative Commons Attribution-ShareAlike 4.0"
         CC_BY_NC = "CC-BY-NC-4.0", "Creative Commons Attribution-NonCommercial 4.0"
-        CC_BY_NC_ND = "CC-BY-NC-ND-4.0", "Creative Commons Attribution-NonCommercial-NoDerivatives 4.0"
+        CC_BY_NC_ND = ("CC-BY-NC-ND-4.0",
+                       "Creative Commons Attribution-NonCommercial-NoDerivatives 4.0")
         CC0 = "CC0-1.0", "Public domain (CC0 1.0)"
         OGL = "OGL-UK-3.0", "Open Government Licence 3.0"
         RESERVED = "all-rights-reserved", "All rights reserved"

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import connection
+
 from hub import policy
 from hub.library.models import Audience, Resource, ResourceFile, Theme
 
@@ -281,7 +282,7 @@ class PostgresEngine:
             return {}
         tsquery, params = self._tsquery(terms)
         text = "meta_text" if metadata_only else (
-            "CASE WHEN body @@ {q} THEN body_text ELSE meta_text END".format(q=tsquery))
+            f"CASE WHEN body @@ {tsquery} THEN body_text ELSE meta_text END")
         options = f"StartSel={OPEN}, StopSel={CLOSE}, MaxWords=45, MinWords=20, MaxFragments=2"
         case_params = [] if metadata_only else params
         with connection.cursor() as cursor:
