@@ -44,9 +44,16 @@ def _empty_search_index(request):
         marker and marker.kwargs.get("transaction"))
     if transactional:
         request.getfixturevalue("transactional_db")
+        import importlib
+
+        from django.apps import apps
+
         from hub.library import search
 
         search.clear()
+        # Flushing also empties the vocabularies a data migration made; put them back.
+        importlib.import_module(
+            "hub.library.migrations.0002_search_index_and_vocabularies").seed(apps, None)
 
 
 @dataclass

@@ -21,7 +21,7 @@ from pathlib import Path
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from hub import policy
-from hub.library import files, search, services
+from hub.library import files, services
 from hub.library.models import AccessRule, Audience, Decision, Resource, Theme, Tier
 from hub.members import demo as members_demo
 from hub.members.models import Organisation, User
@@ -306,20 +306,16 @@ def _build(spec: dict, people: dict, orgs: dict) -> Resource:
     for item, data in stored:
         if item.kind in files.EXTRACTABLE:
             services.file_record_extraction(item=item, outcome=files.extract_text(data, item.kind))
-    # Publishing re-indexes only once the transaction commits; index now so the demo can be
-    # searched inside the same transaction (and inside a test).
-    search.index_resource(resource.pk)
     if spec["access"]:
         ACCESS[spec["access"]](resource, people, orgs)
     return resource
 
 
 def _curate(resource: Resource, status: str, contributor: User, people: dict) -> None:
-    if status == "published" and policy.can_curate_resource(contributor, resource):
-        services.resource_publish(resource=resource, actor=contributor)
-        return
     services.resource_submit(resource=resource, actor=contributor)
     curator = people[CURATORS.get(resource.organisation.slug, "staff")]
+    if policy.can_curate_resource(contributor, resource):
+        curator = contributor
     if status == "published":
         services.resource_publish(resource=resource, actor=curator)
     elif status == "returned":
