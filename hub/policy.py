@@ -361,17 +361,22 @@ def can_read_files(user, resource) -> bool:
 
 def readable_resources(user, qs):
     """The queryset twin of can_read_files."""
+    return visible_resources(user, qs).filter(files_q(user))
+
+
+def files_q(user) -> Q:
+    """Among resources this person may see, those whose files they may open, as a condition
+    (search needs the condition itself, to split what it matches in files from the rest)."""
     lib = _library()
-    qs = visible_resources(user, qs)
     published = Q(status=lib.Resource.Status.PUBLISHED)
     rule = published & Q(file_tier__in=_open_tiers(user))
     if not is_member(user):
-        return qs.filter(rule)
+        return rule
     if acts_as_staff(user):
         rule |= ~Q(file_tier=lib.Tier.RESTRICTED)
     granted = published & Q(file_tier=lib.Tier.RESTRICTED,
                             pk__in=_grants_for(user).values("resource_id"))
-    return qs.filter(_owner_q(user) | rule | granted)
+    return _owner_q(user) | rule | granted
 
 
 def contributing_org_ids(user) -> set[int]:

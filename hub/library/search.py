@@ -176,11 +176,14 @@ class Fts5Engine:
     def _table(self, metadata_only: bool) -> str:
         return "library_fts_meta" if metadata_only else "library_fts"
 
-    def matches(self, terms: list[Term], *, metadata_only: bool) -> tuple[str, list]:
-        """SQL giving (id, score) for every matching document; higher scores rank first."""
+    def matches(self, terms: list[Term], *, metadata_only: bool,
+                ranked: bool = True) -> tuple[str, list]:
+        """SQL giving (id, score) for every matching document; higher scores rank first.
+        Scoring is skipped when results are sorted some other way."""
         table = self._table(metadata_only)
         weights = "10.0, 4.0, 3.0, 2.0" + ("" if metadata_only else ", 1.0")
-        return (f"SELECT rowid AS id, -bm25({table}, {weights}) AS score "
+        score = f"-bm25({table}, {weights})" if ranked else "0.0"
+        return (f"SELECT rowid AS id, {score} AS score "
                 f"FROM {table} WHERE {table} MATCH %s", [self._expression(terms)])
 
     def snippets(self, terms: list[Term], ids: list[int], *, metadata_only: bool) -> dict:
@@ -269,13 +272,15 @@ class PostgresEngine:
         parts.sort(key=lambda part: part.startswith("!!"))
         return "(" + " && ".join(parts) + ")", params
 
-    def matches(self, terms: list[Term], *, metadata_only: bool) -> tuple[str, list]:
+    def matches(self, terms: list[Term], *, metadata_only: bool,
+                ranked: bool = True) -> tuple[str, list]:
         tsquery, params = self._tsquery(terms)
-        if metadata_only:
-            return (f"SELECT resource_id AS id, ts_rank(meta, {tsquery}) AS score "
-                    f"FROM library_searchdoc WHERE meta @@ {tsquery}", params * 2)
-        return (f"SELECT resource_id AS id, ts_rank(full_doc, {tsquery}) AS score "
-                f"FROM library_searchdoc WHERE full_doc @@ {tsquery}", params * 2)
+        column = "meta" if metadata_only else "full_doc"
+        if not ranked:
+            return (f"SELECT resource_id AS id, 0.0 AS score "
+                    f"FROM library_searchdoc WHERE {column} @@ {tsquery}", params)
+        return (f"SELECT resource_id AS id, ts_rank({column}, {tsquery}) AS score "
+                f"FROM library_searchdoc WHERE {column} @@ {tsquery}", params * 2)
 
     def snippets(self, terms: list[Term], ids: list[int], *, metadata_only: bool) -> dict:
         if not ids or not terms:
@@ -389,55 +394,76 @@ def _sql(qs) -> tuple[str, list]:
 
 
 def _hits_sql(user, query: Query) -> tuple[str, list]:
-    """SQL for (id, score) of every resource the person may see that matches the query."""
-    base = _filtered(user, query)
+    """A WITH clause defining ``hits``: (id, score) of every resource the person may see that
+    matches the query. The engine's matches are materialised once; the access rules are then
+    checked on the matched rows only, by primary key, so a rare word costs little however
+    large the library grows."""
+    from django.db.models.expressions import RawSQL
+
+    base = _filtered(user, query).order_by()
     terms = query.terms
+    table = Resource._meta.db_table
     if not terms:
         sql, params = _sql(base)
-        return f"SELECT pk AS id, 0.0 AS score FROM ({sql}) AS b", params
+        return (f"WITH hits AS MATERIALIZED (SELECT id, 0.0 AS score FROM {table} "
+                f"WHERE id IN ({sql}))"), params
     current = engine()
-    readable = policy.readable_resources(user, base)
-    metadata_only = base.exclude(pk__in=readable.values("pk"))
-    full_sql, full_params = current.matches(terms, metadata_only=False)
-    meta_sql, meta_params = current.matches(terms, metadata_only=True)
-    readable_sql, readable_params = _sql(readable)
-    closed_sql, closed_params = _sql(metadata_only)
-    sql = (f"SELECT m.id, m.score FROM ({full_sql}) AS m WHERE m.id IN ({readable_sql}) "
+    ranked = query.order == "relevance"
+    full_sql, full_params = current.matches(terms, metadata_only=False, ranked=ranked)
+    meta_sql, meta_params = current.matches(terms, metadata_only=True, ranked=ranked)
+    opens = policy.files_q(user)
+    open_sql, open_params = _sql(
+        base.filter(opens).filter(pk__in=RawSQL("SELECT id FROM full_match", [])))
+    closed_sql, closed_params = _sql(
+        base.exclude(opens).filter(pk__in=RawSQL("SELECT id FROM meta_match", [])))
+    sql = (f"WITH full_match AS MATERIALIZED ({full_sql}), "
+           f"meta_match AS MATERIALIZED ({meta_sql}), "
+           f"hits AS MATERIALIZED ("
+           f"SELECT f.id, f.score FROM full_match f WHERE f.id IN ({open_sql}) "
            f"UNION ALL "
-           f"SELECT n.id, n.score FROM ({meta_sql}) AS n WHERE n.id IN ({closed_sql})")
-    return sql, [*full_params, *readable_params, *meta_params, *closed_params]
+           f"SELECT m.id, m.score FROM meta_match m WHERE m.id IN ({closed_sql}))")
+    return sql, [*full_params, *meta_params, *open_params, *closed_params]
 
 
 ORDER_SQL = {
-    "relevance": "h.score DESC, r.published_at DESC, r.id DESC",
-    "newest": "r.published_at DESC, r.id DESC",
-    "oldest": "r.published_at ASC, r.id ASC",
-    "year": "r.year IS NULL, r.year DESC, r.id DESC",
-    "title": "lower(r.title) ASC, r.id ASC",
+    "relevance": "score DESC, published_at DESC, id DESC",
+    "newest": "published_at DESC, id DESC",
+    "oldest": "published_at ASC, id ASC",
+    "year": "year IS NULL, year DESC, id DESC",
+    "title": "lower(title) ASC, id ASC",
 }
 
 
-def _facet_sql(hits: str) -> str:
-    resource, themes, audiences = (Resource._meta.db_table,
-                                   Resource.themes.through._meta.db_table,
-                                   Resource.audiences.through._meta.db_table)
+def _joined(hits_with: str) -> str:
+    """``hr``: the hits with the columns that facets and sorting need."""
+    return (f"{hits_with}, hr AS MATERIALIZED (SELECT h.id, h.score, r.type, r.country, "
+            f"r.language, r.organisation_id, r.year, r.published_at, r.title "
+            f"FROM hits h JOIN {Resource._meta.db_table} r ON r.id = h.id)")
+
+
+def _results_sql(hits_with: str, order: str) -> str:
+    """One statement for a page of results and every facet's counts, so the matching and
+    the access checks run once per search."""
+    themes = Resource.themes.through._meta.db_table
+    audiences = Resource.audiences.through._meta.db_table
+    joined = _joined(hits_with)
     selects = [
-        f"SELECT 'type', r.type, count(*) FROM hits JOIN {resource} r ON r.id = hits.id "
-        "GROUP BY r.type",
-        f"SELECT 'country', r.country, count(*) FROM hits JOIN {resource} r ON r.id = hits.id "
-        "WHERE r.country <> '' GROUP BY r.country",
-        f"SELECT 'language', r.language, count(*) FROM hits JOIN {resource} r "
-        "ON r.id = hits.id GROUP BY r.language",
-        f"SELECT 'organisation', CAST(r.organisation_id AS text), count(*) FROM hits "
-        f"JOIN {resource} r ON r.id = hits.id GROUP BY r.organisation_id",
-        f"SELECT 'year', CAST(r.year AS text), count(*) FROM hits JOIN {resource} r "
-        "ON r.id = hits.id WHERE r.year IS NOT NULL GROUP BY r.year",
-        f"SELECT 'theme', CAST(t.theme_id AS text), count(*) FROM hits "
-        f"JOIN {themes} t ON t.resource_id = hits.id GROUP BY t.theme_id",
-        f"SELECT 'audience', CAST(a.audience_id AS text), count(*) FROM hits "
-        f"JOIN {audiences} a ON a.resource_id = hits.id GROUP BY a.audience_id",
+        "SELECT 'type', type, count(*) FROM hr GROUP BY type",
+        "SELECT 'country', country, count(*) FROM hr WHERE country <> '' GROUP BY country",
+        "SELECT 'language', language, count(*) FROM hr GROUP BY language",
+        "SELECT 'organisation', CAST(organisation_id AS text), count(*) FROM hr "
+        "GROUP BY organisation_id",
+        "SELECT 'year', CAST(year AS text), count(*) FROM hr WHERE year IS NOT NULL "
+        "GROUP BY year",
+        f"SELECT 'theme', CAST(t.theme_id AS text), count(*) FROM hr "
+        f"JOIN {themes} t ON t.resource_id = hr.id GROUP BY t.theme_id",
+        f"SELECT 'audience', CAST(a.audience_id AS text), count(*) FROM hr "
+        f"JOIN {audiences} a ON a.resource_id = hr.id GROUP BY a.audience_id",
+        f"SELECT 'page', CAST(p.id AS text), p.pos FROM (SELECT id, "
+        f"row_number() OVER (ORDER BY {order}) AS pos FROM hr) AS p "
+        f"WHERE p.pos > %s AND p.pos <= %s",
     ]
-    return f"WITH hits AS MATERIALIZED ({hits}) " + " UNION ALL ".join(selects)
+    return f"{joined} " + " UNION ALL ".join(selects)
 
 
 def _facets(rows) -> dict[str, Facet]:
@@ -485,16 +511,16 @@ def search(user, query: Query) -> Results:
     """What this person may find for this query: a page of hits, the total and the facets."""
     query.page = max(1, min(query.page, MAX_PAGE))
     hits_sql, params = _hits_sql(user, query)
+    offset = (query.page - 1) * query.per_page
     with connection.cursor() as cursor:
-        cursor.execute(_facet_sql(hits_sql), params)
-        facets = _facets(cursor.fetchall())
-        total = sum(count for _, _, count in facets["type"].values)
-        order = ORDER_SQL[query.order]
-        cursor.execute(
-            f"SELECT h.id FROM ({hits_sql}) AS h JOIN {Resource._meta.db_table} r "
-            f"ON r.id = h.id ORDER BY {order} LIMIT %s OFFSET %s",
-            [*params, query.per_page, (query.page - 1) * query.per_page])
-        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(_results_sql(hits_sql, ORDER_SQL[query.order]),
+                       [*params, offset, offset + query.per_page])
+        rows = cursor.fetchall()
+    page_rows = sorted((position, int(value)) for kind, value, position in rows
+                       if kind == "page")
+    ids = [pk for _, pk in page_rows]
+    facets = _facets([row for row in rows if row[0] != "page"])
+    total = sum(count for _, _, count in facets["type"].values)
     resources = Resource.objects.select_related("organisation").in_bulk(ids)
     page = [resources[pk] for pk in ids if pk in resources]
     open_ids = set(policy.readable_resources(
@@ -518,9 +544,8 @@ def visible_ids_for(user, query: Query) -> list[int]:
     """Every matching resource's id in result order, for exporting a whole result list."""
     hits_sql, params = _hits_sql(user, query)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT h.id FROM ({hits_sql}) AS h JOIN {Resource._meta.db_table} r "
-            f"ON r.id = h.id ORDER BY {ORDER_SQL[query.order]} LIMIT 1000", params)
+        cursor.execute(f"{_joined(hits_sql)} SELECT id FROM hr "
+                       f"ORDER BY {ORDER_SQL[query.order]} LIMIT 1000", params)
         return [row[0] for row in cursor.fetchall()]
 
 
