@@ -128,7 +128,24 @@ class Results:
 
 # --- The engines ----------------------------------------------------------------------------
 
-class Fts5Engine:
+class Engine:
+    """What both engines share: the engine's own answer, for the benchmark to compare with."""
+
+    def matches(self, terms, *, metadata_only: bool, ranked: bool = True):
+        raise NotImplementedError
+
+    def raw(self, terms: list[Term], limit: int = PER_PAGE) -> tuple[list[int], int]:
+        """The engine alone, no access rules: a ranked page and the number of matches."""
+        sql, params = self.matches(terms, metadata_only=False)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM ({sql}) AS m ORDER BY score DESC LIMIT %s",
+                           [*params, limit])
+            ids = [row[0] for row in cursor.fetchall()]
+            cursor.execute(f"SELECT count(*) FROM ({sql}) AS m", params)
+            return ids, cursor.fetchone()[0]
+
+
+class Fts5Engine(Engine):
     """SQLite FTS5 with two tables: one of whole documents (title, authors, abstract,
     keywords, body) and one of descriptions alone. BM25 weighs a match by the length of the
     row it is in, so people who may not open the files are ranked on the second table: the
@@ -198,18 +215,8 @@ class Fts5Engine:
                 [OPEN, CLOSE, self._expression(terms), *ids])
             return dict(cursor.fetchall())
 
-    def raw(self, terms: list[Term], limit: int = PER_PAGE) -> tuple[list[int], int]:
-        """The engine alone, no access rules: a ranked page and the number of matches."""
-        sql, params = self.matches(terms, metadata_only=False)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id FROM ({sql}) ORDER BY score DESC LIMIT %s",
-                           [*params, limit])
-            ids = [row[0] for row in cursor.fetchall()]
-            cursor.execute(f"SELECT count(*) FROM ({sql})", params)
-            return ids, cursor.fetchone()[0]
 
-
-class PostgresEngine:
+class PostgresEngine(Engine):
     """PostgreSQL full-text search with the English configuration."""
 
     name = "postgresql"
@@ -296,15 +303,6 @@ class PostgresEngine:
                 f" FROM library_searchdoc WHERE resource_id = ANY(%s)",
                 [*case_params, *params, options, list(ids)])
             return dict(cursor.fetchall())
-
-    def raw(self, terms: list[Term], limit: int = PER_PAGE) -> tuple[list[int], int]:
-        sql, params = self.matches(terms, metadata_only=False)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id FROM ({sql}) AS m ORDER BY score DESC LIMIT %s",
-                           [*params, limit])
-            ids = [row[0] for row in cursor.fetchall()]
-            cursor.execute(f"SELECT count(*) FROM ({sql}) AS m", params)
-            return ids, cursor.fetchone()[0]
 
 
 def engine_for(vendor: str):
