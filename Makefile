@@ -10,11 +10,19 @@ MANAGE := $(BIN)/python manage.py
 # Tests keep their files apart from the demo's data directory.
 TEST_ENV := HUB_DATA_DIR=$(CURDIR)/.test-data
 
-.PHONY: demo serve test test-postgres browser install install-test demo-code check lint clean
+.PHONY: system-libs demo serve test test-postgres browser install install-test demo-code check lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# WeasyPrint (the assessment report's PDF) draws text with Pango, a system library.
+system-libs:
+	@if ! ldconfig -p | grep -q 'libpango-1.0.so.0' || ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0'; then \
+	  echo "Installing Pango for PDF reports"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0; \
+	fi
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
@@ -24,8 +32,8 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev,postgres]"
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install: system-libs $(VENV)/.installed
+install-test: system-libs $(VENV)/.installed-test
 
 ## Install, migrate, load the demo content and start the hub (web server and task worker).
 demo: install

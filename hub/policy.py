@@ -487,3 +487,157 @@ def visible_access_log(user, qs):
     if acts_as_staff(user):
         return qs
     return qs.filter(organisation_id__in=approver_org_ids(user))
+
+
+# --- Engagement assessment ------------------------------------------------------------------
+#
+# Initiatives and programmes are seen by their audience: their team (facilitators and the
+# members of the lead and partner organisations), all members, or everyone. Results are only
+# ever aggregates. The audience sees a round's results once it has closed; the people who run
+# the initiative (its facilitators, the lead organisation's editors and admins, and staff) see
+# them as answers come in. Nobody but the respondent sees a single response: not facilitators,
+# not staff. Staff see every initiative so they can look after the instrument and the hub.
+
+def _assessment():
+    from hub.assessment import models
+
+    return models
+
+
+def _audience_q(user, team: Q) -> Q:
+    Audience = _assessment().Audience
+    if not is_member(user):
+        return Q(audience=Audience.PUBLIC)
+    return Q(audience__in=[Audience.PUBLIC, Audience.MEMBERS]) | (
+        Q(audience=Audience.TEAM) & team)
+
+
+def _initiative_team_q(user) -> Q:
+    orgs = list(org_roles(user))
+    return (Q(facilitators=user) | Q(lead_organisation_id__in=orgs)
+            | Q(partner_organisations__in=orgs))
+
+
+def _initiative_runner_q(user) -> Q:
+    return Q(facilitators=user) | Q(lead_organisation_id__in=list(editor_org_ids(user)))
+
+
+def _matches(qs_model, obj, q: Q) -> bool:
+    return qs_model.objects.filter(q, pk=obj.pk).exists()
+
+
+def can_view_initiative(user, initiative) -> bool:
+    if acts_as_staff(user):
+        return True
+    Audience = _assessment().Audience
+    if initiative.audience == Audience.PUBLIC:
+        return True
+    if not is_member(user):
+        return False
+    if initiative.audience == Audience.MEMBERS:
+        return True
+    return _matches(type(initiative), initiative, _initiative_team_q(user))
+
+
+def visible_initiatives(user, qs):
+    if acts_as_staff(user):
+        return qs
+    ids = qs.model.objects.filter(_audience_q(user, _initiative_team_q(user))).values("pk")
+    return qs.filter(pk__in=ids)
+
+
+def can_create_initiative(user) -> bool:
+    return acts_as_staff(user) or (is_member(user) and bool(org_roles(user)))
+
+
+def lead_organisation_ids(user) -> set[int] | None:
+    """Organisations this person may name as an initiative's lead; None means any (staff)."""
+    if acts_as_staff(user):
+        return None
+    return set(org_roles(user)) if is_member(user) else set()
+
+
+def can_manage_initiative(user, initiative) -> bool:
+    """Edit it, open and run its rounds, record its context: its facilitators, the lead
+    organisation's editors and admins, and staff."""
+    if acts_as_staff(user):
+        return True
+    if not is_member(user):
+        return False
+    return _matches(type(initiative), initiative, _initiative_runner_q(user))
+
+
+def managed_initiatives(user, qs):
+    if acts_as_staff(user):
+        return qs
+    if not is_member(user):
+        return qs.none()
+    return qs.filter(pk__in=qs.model.objects.filter(_initiative_runner_q(user)).values("pk"))
+
+
+def can_view_results(user, round_) -> bool:
+    """See a round's aggregate results (never a single response)."""
+    if can_manage_initiative(user, round_.initiative):
+        return True
+    return round_.state == "closed" and can_view_initiative(user, round_.initiative)
+
+
+def results_visible_q(user) -> Q:
+    """Rounds whose results this person may see, for lists and reports that span many."""
+    from django.utils import timezone
+
+    Initiative = _assessment().Initiative
+    if acts_as_staff(user):
+        return Q()
+    managed = managed_initiatives(user, Initiative.objects.all()).values("pk")
+    seen = visible_initiatives(user, Initiative.objects.all()).values("pk")
+    now = timezone.now()
+    closed = Q(closes_at__lte=now) | Q(closed_early_at__lte=now)
+    return Q(initiative__in=managed) | (Q(initiative__in=seen) & closed)
+
+
+def can_respond(user, round_) -> bool:
+    """Answer a round as a member: invited, and the round is open."""
+    return (is_member(user) and round_.is_open()
+            and round_.invitations.filter(user=user).exists())
+
+
+def can_answer(user, response, resume_key: str | None = None) -> bool:
+    """Change a response: its own member, or whoever holds its resume key, while the round is
+    open."""
+    if not response.round.is_open():
+        return False
+    if response.user_id is not None:
+        return is_member(user) and response.user_id == user.pk
+    from hub.assessment.models import token_hash
+
+    return bool(resume_key) and token_hash(resume_key) == response.resume_hash
+
+
+def can_view_programme(user, programme) -> bool:
+    if acts_as_staff(user):
+        return True
+    Audience = _assessment().Audience
+    if programme.audience == Audience.PUBLIC:
+        return True
+    if not is_member(user):
+        return False
+    return (programme.audience == Audience.MEMBERS
+            or programme.organisation_id in org_roles(user)
+            or programme.created_by_id == user.pk)
+
+
+def visible_programmes(user, qs):
+    if acts_as_staff(user):
+        return qs
+    team = Q(organisation_id__in=list(org_roles(user))) | Q(created_by=user.pk)
+    return qs.filter(_audience_q(user, team))
+
+
+def can_manage_programme(user, programme) -> bool:
+    return acts_as_staff(user) or (is_member(user) and (
+        programme.created_by_id == user.pk or programme.organisation_id in editor_org_ids(user)))
+
+
+def can_publish_instrument(user) -> bool:
+    return acts_as_staff(user)

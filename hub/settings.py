@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "hub.core",
     "hub.members",
     "hub.library",
+    "hub.assessment",
 ]
 
 MIDDLEWARE = [

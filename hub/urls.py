@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("hub.core.urls")),
     path("", include("hub.members.urls")),
     path("library/", include("hub.library.urls")),
+    path("assessment/", include("hub.assessment.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,7 +1,8 @@
 """Logs without the secrets that some addresses carry.
 
-Invitation links, email confirmation links and password reset links hold one-time tokens in
-their paths. The database keeps only hashes of invitation tokens; the log must not keep more.
+Invitation links, email confirmation links, password reset links, private assessment links and
+the resume addresses of answers given through them hold secrets in their paths. The database
+keeps only hashes of those tokens; the log must not keep more.
 """
 
 import logging
@@ -10,7 +11,8 @@ import re
 from gunicorn.glogging import Logger
 
 SECRET_PATHS = re.compile(
-    r"(/invitations/|/accounts/confirm-email/|/accounts/password/reset/key/)[^/?\s\"]+")
+    r"(/invitations/|/accounts/confirm-email/|/accounts/password/reset/key/"
+    r"|/assessment/r/|/assessment/a/)[^/?\s\"]+")
 
 
 def redact(text: str) -> str:

@@ -7,7 +7,6 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("your-data/", views.your_data, name="your_data"),
-    path("assessment/", views.coming_soon, {"area": "assessment"}, name="assessment"),
     path("research/", views.coming_soon, {"area": "research"}, name="research"),
     path("community/", views.coming_soon, {"area": "community"}, name="community"),
     path("healthz", views.healthz, name="healthz"),

@@ -5,9 +5,6 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 
 AREAS = {
-    "assessment": ("Engagement assessment",
-                   "The research team's model as a working instrument: place an initiative "
-                   "between community-targeted and community-focussed, through many voices."),
     "research": ("Research workspace",
                  "Studies with pseudonymised transcripts, coding by theme, comparison by group "
                  "and exchange with other qualitative-analysis tools."),

@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.urls import reverse
 
+from hub.assessment import demo as assessment_demo
 from hub.core.models import AuditEvent
 from hub.core.services import audit_record
 from hub.library import demo as library_demo
@@ -34,11 +36,18 @@ class Command(BaseCommand):
         with transaction.atomic():
             sign_ins = members_demo.load()
             resources = library_demo.load()
+            assessment = assessment_demo.load()
             if not has_marker:
                 audit_record(actor=None, action=MARKER)
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
         self.stdout.write(f"Library: {resources} fictional resources on every tier, with example "
                           "access requests and grants.")
+        self.stdout.write(f"Assessment: {assessment['initiatives']} initiatives in a programme, "
+                          "with rounds, results over time and an open round.")
+        if assessment["link"]:
+            self.stdout.write("Answer the open round without an account through this private "
+                              "link (it works once):\n  " + settings.SITE_URL
+                              + reverse("assessment:link", args=[assessment["link"]]))
         self.stdout.write(f"\nDemo sign-ins (password for all: {members_demo.DEMO_PASSWORD})")
         for row in sign_ins:
             mark = "  [two-step]" if row["mfa"] else ""
