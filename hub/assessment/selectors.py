@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 
 from hub import policy
 from hub.assessment import scoring
@@ -229,6 +229,4 @@ def progress(round_: Round) -> Progress:
 
 def initiatives_for_home(user):
     return (policy.visible_initiatives(user, Initiative.objects.all())
-            .select_related("lead_organisation")
-            .prefetch_related(Prefetch("rounds", queryset=Round.objects.order_by("-opens_at")))
-            .order_by("name"))
+            .select_related("lead_organisation").order_by("name"))

@@ -323,7 +323,10 @@ def respond(request, pk):
     response = Response.objects.filter(round=round_, user=request.user).first() \
         if policy.is_member(request.user) else None
     if not policy.can_respond(request.user, round_):
-        if response is None and not policy.can_view_initiative(request.user, round_.initiative):
+        # Only someone who was asked learns that the round exists.
+        invited = policy.is_member(request.user) and (
+            response is not None or round_.invitations.filter(user=request.user).exists())
+        if not invited:
             raise Http404("No such round.")
         return render(request, "assessment/respond_closed.html", {"round": round_}, status=403)
     form = PerspectiveForm(request.POST or None,
