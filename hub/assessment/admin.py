@@ -38,5 +38,6 @@ class ProgrammeAdmin(PolicyAdminMixin, admin.ModelAdmin):
 @admin.register(Round)
 class RoundAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ["title", "initiative", "opens_at", "closes_at", "instrument"]
-    readonly_fields = ["instrument", "reminded_at"]
-    exclude = ["tally"]
+    # The stored summary was worked out with the round's minimum group size: it is set once.
+    readonly_fields = ["instrument", "reminded_at", "min_group"]
+    exclude = ["tally", "summary"]

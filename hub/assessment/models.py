@@ -178,6 +178,10 @@ class Round(TimeStampedModel):
         default=dict, blank=True, editable=False,
         help_text="Submitted answers summed by perspective and indicator; kept up to date "
                   "as responses are submitted, so reports never read single responses.")
+    summary = models.JSONField(
+        default=dict, blank=True, editable=False,
+        help_text="The groups shown and their scores, worked out from the tally whenever it "
+                  "changes; reports add only the reader's weights.")
     reminded_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
                                    on_delete=models.SET_NULL, related_name="+")

@@ -132,22 +132,22 @@ def _spread(values) -> float | None:
     return max(values) - min(values) if len(values) >= 2 else None
 
 
-def score_round(tally: dict, instrument_data: dict, *, min_group: int = 3, threshold: int = 25,
-                weights: dict[str, float] | None = None, labels: dict[str, str]) -> RoundResult:
-    """The result of one round from its tally.
+def group_round(tally: dict, instrument_data: dict, *, min_group: int,
+                labels: dict[str, str]) -> dict:
+    """Everything about a round's result that does not depend on the reader's weights: the
+    groups shown (rules 1 to 4), how many answered and how many were left out. Kept with the
+    round whenever its tally changes, so reports read a small summary, not the tally.
 
     ``tally`` maps a perspective to ``{"n": respondents, "items": {indicator: [sum of points,
     answers, don't knows]}}``; ``labels`` names the perspectives, in the order to show them.
     """
-    weights = weights or {}
     groups, small = [], []
     for key, label in labels.items():
         entry = tally.get(key)
         if not entry or not entry["n"]:
             continue
         if entry["n"] >= min_group:
-            groups.append(_group(key, label, entry["n"], entry["items"], instrument_data,
-                                 weights.get(key, 1.0)))
+            groups.append(_group(key, label, entry["n"], entry["items"], instrument_data))
         else:
             small.append((key, entry))
     pooled_n = sum(entry["n"] for _, entry in small)
@@ -155,15 +155,31 @@ def score_round(tally: dict, instrument_data: dict, *, min_group: int = 3, thres
     if small and pooled_n >= min_group:
         groups.append(_group(POOLED, POOLED_LABEL, pooled_n,
                              _sum([entry["items"] for _, entry in small]), instrument_data,
-                             weights.get(POOLED, 1.0), [key for key, _ in small]))
+                             members=[key for key, _ in small]))
     else:
         left_out = pooled_n
+    return {
+        "groups": [{"key": g.key, "label": g.label, "n": g.respondents, "members": g.members,
+                    "position": g.position,
+                    "cells": {k: [c.score, c.answers, c.dont_know] for k, c in g.cells.items()}}
+                   for g in groups],
+        "respondents": sum(entry["n"] for entry in tally.values()),
+        "left_out": left_out,
+    }
 
+
+def combine(summary: dict, instrument_data: dict, *, min_group: int, threshold: int,
+            weights: dict[str, float] | None = None) -> RoundResult:
+    """The round's result from its summary, with the reader's weights (rules 5 and 6)."""
+    weights = weights or {}
+    groups = [Group(g["key"], g["label"], g["n"],
+                    {k: Cell(*cell) for k, cell in g["cells"].items()}, g["position"],
+                    weights.get(g["key"], 1.0), list(g["members"]))
+              for g in summary.get("groups", [])]
     dimensions = []
     for dimension in instrument_data["dimensions"]:
         key = dimension["key"]
-        scores = [group.cells[key].score for group in groups]
-        spread = _spread(scores)
+        spread = _spread(group.cells[key].score for group in groups)
         dimensions.append(DimensionResult(
             key=key, name=dimension["name"], weight=dimension.get("weight", 1),
             defining=dimension.get("defining", False),
@@ -174,8 +190,16 @@ def score_round(tally: dict, instrument_data: dict, *, min_group: int = 3, thres
         groups=groups, dimensions=dimensions,
         overall=weighted_mean((group.position, group.weight) for group in groups),
         spread=spread, disagreed=spread is not None and spread > threshold,
-        respondents=sum(entry["n"] for entry in tally.values()),
-        left_out=left_out, min_group=min_group, threshold=threshold)
+        respondents=summary.get("respondents", 0), left_out=summary.get("left_out", 0),
+        min_group=min_group, threshold=threshold)
+
+
+def score_round(tally: dict, instrument_data: dict, *, min_group: int = 3, threshold: int = 25,
+                weights: dict[str, float] | None = None, labels: dict[str, str]) -> RoundResult:
+    """The result of one round from its tally: ``group_round`` then ``combine``."""
+    summary = group_round(tally, instrument_data, min_group=min_group, labels=labels)
+    return combine(summary, instrument_data, min_group=min_group, threshold=threshold,
+                   weights=weights)
 
 
 @dataclass

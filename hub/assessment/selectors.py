@@ -42,16 +42,15 @@ def weights_from(params) -> dict[str, float]:
 
 
 def round_result(round_: Round, weights=None) -> scoring.RoundResult:
-    return scoring.score_round(round_.tally or {}, round_.instrument.data,
-                               min_group=round_.min_group,
-                               threshold=round_.divergence_threshold,
-                               weights=weights, labels=PERSPECTIVES)
+    return scoring.combine(round_.summary or {}, round_.instrument.data,
+                           min_group=round_.min_group, threshold=round_.divergence_threshold,
+                           weights=weights)
 
 
 def rounds_with_results(user, qs=None):
     """Rounds whose aggregate results this person may see, oldest first."""
     qs = Round.objects.all() if qs is None else qs
-    return (qs.filter(policy.results_visible_q(user))
+    return (qs.filter(policy.results_visible_q(user)).defer("tally")
             .select_related("instrument", "initiative").order_by("opens_at", "id"))
 
 
@@ -156,18 +155,32 @@ class ProgrammeReport:
 
 
 def latest_results(user, initiatives, weights=None) -> list[ProgrammeRow]:
-    """Each initiative with its latest round that has results this person may see. Two
-    queries, however many initiatives, rounds and responses there are."""
+    """Each initiative with its latest round that has results this person may see (or its
+    latest round, if none has answers yet). A fixed number of queries however many
+    initiatives, rounds and responses there are; only the chosen rounds' tallies are read,
+    and each instrument version once."""
+    from django.db.models import Exists, OuterRef
+
+    from hub.assessment.models import Instrument, Response
+
     initiatives = list(initiatives)
-    rounds = rounds_with_results(user, Round.objects.filter(
-        initiative__in=[i.pk for i in initiatives]))
-    latest: dict[int, Round] = {}
-    for round_ in rounds:
-        if round_.tally or round_.initiative_id not in latest:
-            latest[round_.initiative_id] = round_
+    answered = Response.objects.filter(round=OuterRef("pk"), submitted_at__isnull=False)
+    candidates = (Round.objects.filter(initiative__in=[i.pk for i in initiatives])
+                  .filter(policy.results_visible_q(user))
+                  .annotate(answered=Exists(answered)).order_by("opens_at", "id")
+                  .values_list("pk", "initiative_id", "answered"))
+    latest: dict[int, tuple[int, bool]] = {}
+    for pk, initiative_id, has_answers in candidates:
+        if has_answers or not latest.get(initiative_id, (0, False))[1]:
+            latest[initiative_id] = (pk, has_answers)
+    chosen = Round.objects.defer("tally").in_bulk([pk for pk, _ in latest.values()])
+    instruments = Instrument.objects.in_bulk({r.instrument_id for r in chosen.values()})
     rows = []
     for initiative in initiatives:
-        round_ = latest.get(initiative.pk)
+        round_ = chosen.get(latest.get(initiative.pk, (None, False))[0])
+        if round_ is not None:
+            round_.instrument = instruments[round_.instrument_id]
+            round_.initiative = initiative
         rows.append(ProgrammeRow(initiative, round_,
                                  round_result(round_, weights) if round_ else None))
     return rows

@@ -17,11 +17,13 @@ from django.utils import timezone
 
 from hub import policy
 from hub.assessment import instrument as instrument_data
+from hub.assessment import scoring
 from hub.assessment.models import (
     Answer,
     ContextEvent,
     Initiative,
     Instrument,
+    Perspective,
     Programme,
     Response,
     ResponseLink,
@@ -35,6 +37,7 @@ from hub.core.services import audit_record, email_queue
 from hub.members.models import Organisation, User
 
 MAX_LINKS_AT_ONCE = 200
+PERSPECTIVES = dict(Perspective.choices)
 REMINDER_GAP = timezone.timedelta(hours=20)
 
 
@@ -438,7 +441,7 @@ def submit_response(actor, response: Response, resume_key: str | None = None) ->
 def retally(round_: Round) -> dict:
     """Sum the round's submitted answers by perspective and indicator, with the round locked so
     two submissions at once cannot overwrite each other's count."""
-    round_ = Round.objects.select_for_update().get(pk=round_.pk)
+    round_ = Round.objects.select_for_update().select_related("instrument").get(pk=round_.pk)
     submitted = Q(response__round=round_, response__submitted_at__isnull=False)
     tally: dict[str, dict] = {}
     respondents = (Response.objects.filter(round=round_, submitted_at__isnull=False)
@@ -453,5 +456,7 @@ def retally(round_: Round) -> dict:
         entry = tally[row["response__perspective"]]
         entry["items"][row["indicator"]] = [row["total"] or 0, row["answered"], row["unknown"]]
     round_.tally = tally
-    round_.save(update_fields=["tally"])
+    round_.summary = scoring.group_round(tally, round_.instrument.data,
+                                         min_group=round_.min_group, labels=PERSPECTIVES)
+    round_.save(update_fields=["tally", "summary"])
     return tally

@@ -23,6 +23,7 @@ urlpatterns = [
     path("initiatives/<int:pk>/report.csv", views.report_csv, name="report_csv"),
     path("initiatives/<int:pk>/report.pdf", views.report_pdf, name="report_pdf"),
     path("compare/", views.compare, name="compare"),
+    path("compare.csv", views.compare_csv, name="compare_csv"),
     path("rounds/<int:pk>/", views.round_manage, name="round"),
     path("rounds/<int:pk>/invite/", views.round_invite, name="round_invite"),
     path("rounds/<int:pk>/links/", views.round_links, name="round_links"),

@@ -618,14 +618,28 @@ def report_pdf(request, pk):
     return response
 
 
+def _compared(request):
+    chosen = [int(v) for v in request.GET.getlist("initiative") if v.isdigit()][:12]
+    visible = policy.visible_initiatives(request.user, Initiative.objects.all())
+    initiatives = list(visible.filter(pk__in=chosen).select_related("lead_organisation")
+                       .order_by("name"))
+    weights = selectors.weights_from(request.GET)
+    return chosen, visible, selectors.latest_results(request.user, initiatives, weights)
+
+
+def compare_csv(request):
+    from hub.assessment import exports
+
+    _, _, rows = _compared(request)
+    response = HttpResponse(exports.compare_csv(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="comparison.csv"'
+    return response
+
+
 def compare(request):
     from hub.assessment import charts
 
-    chosen = [int(v) for v in request.GET.getlist("initiative") if v.isdigit()][:12]
-    visible = policy.visible_initiatives(request.user, Initiative.objects.all())
-    initiatives = list(visible.filter(pk__in=chosen).select_related("lead_organisation"))
-    weights = selectors.weights_from(request.GET)
-    rows = selectors.latest_results(request.user, initiatives, weights)
+    chosen, visible, rows = _compared(request)
     dimensions = next((row.round.instrument.dimensions for row in rows if row.round), [])
     table = []
     for row in rows:
@@ -637,7 +651,7 @@ def compare(request):
         "rows": table, "dimensions": dimensions, "chosen": chosen,
         "choices": visible.order_by("name"),
         "spread_svg": charts.spread_chart(scored, id_prefix="cmp") if scored else "",
-        "not_a_verdict": NOT_A_VERDICT,
+        "not_a_verdict": NOT_A_VERDICT, "query": request.GET.urlencode(),
     })
 
 

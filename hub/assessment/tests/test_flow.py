@@ -347,6 +347,9 @@ def test_report_shows_perspectives_side_by_side_and_exports(round_, facilitator,
     assert "with the weights you set below" in heavy
     csv = client.get(reverse("assessment:report_csv", args=[round_.initiative.pk]))
     assert csv.status_code == 200 and "Police officer" in csv.content.decode()
+    compared = client.get(reverse("assessment:compare_csv"),
+                          {"initiative": [round_.initiative.pk, 999]}).content.decode()
+    assert "Eastside contact scheme" in compared and len(compared.strip().splitlines()) == 2
     pdf = client.get(reverse("assessment:report_pdf", args=[round_.initiative.pk]))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
