@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import threading
 import xml.etree.ElementTree as ET
+from collections import OrderedDict
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
@@ -172,10 +173,29 @@ def _svg(fig: Figure, *, id_prefix: str, title: str, desc: str) -> SafeString:
     return mark_safe(ET.tostring(root, encoding="unicode"))
 
 
-def _render(draw, *, id_prefix: str, title: str, desc: str) -> SafeString:
-    """Draw a figure and write it out with the house settings, one chart at a time."""
-    with _lock, matplotlib.rc_context(RC):
-        return _svg(draw(), id_prefix=id_prefix, title=title, desc=desc)
+_drawn: OrderedDict = OrderedDict()
+DRAWN_KEPT = 128
+
+
+def _render(draw, *, id_prefix: str, title: str, desc: str, key=None) -> SafeString:
+    """Draw a figure and write it out with the house settings, one chart at a time.
+
+    ``key`` holds everything the drawing depends on. A chart drawn before from the same key is
+    served again without drawing: matplotlib's text layout is most of a report's time, and
+    reports are read far more often than their answers change.
+    """
+    memo = None if key is None else (key, id_prefix, title, desc)
+    with _lock:
+        if memo is not None and memo in _drawn:
+            _drawn.move_to_end(memo)
+            return _drawn[memo]
+        with matplotlib.rc_context(RC):
+            svg = _svg(draw(), id_prefix=id_prefix, title=title, desc=desc)
+        if memo is not None:
+            _drawn[memo] = svg
+            while len(_drawn) > DRAWN_KEPT:
+                _drawn.popitem(last=False)
+        return svg
 
 
 def dimension_chart(result: scoring.RoundResult, *, id_prefix: str) -> SafeString:
@@ -218,7 +238,8 @@ def dimension_chart(result: scoring.RoundResult, *, id_prefix: str) -> SafeStrin
         _legend(fig, handles, labels)
         return fig
 
-    return _render(draw, id_prefix=id_prefix, title="Position on each dimension, by group",
+    return _render(draw, key=("dimensions", repr(result)), id_prefix=id_prefix,
+                   title="Position on each dimension, by group",
                    desc=_dimension_desc(result))
 
 
@@ -301,7 +322,10 @@ def history_chart(history: list[HistoryPoint], events: list, *,
             _legend(fig, handles, names)
         return fig
 
-    return _render(draw if points or events else _empty, id_prefix=id_prefix,
+    key = ("history",
+           tuple((p.round.pk, p.round.title, p.round.ends_at, repr(p.result)) for p in history),
+           tuple((e.pk, e.happened_on, e.kind, e.title, e.description) for e in events))
+    return _render(draw if points or events else _empty, key=key, id_prefix=id_prefix,
                    title="Overall position over time, with context events",
                    desc=_history_desc(points, events))
 
@@ -359,7 +383,8 @@ def spread_chart(rows: list[tuple[str, float]], *, id_prefix: str) -> SafeString
         _continuum_axis(ax)
         return fig
 
-    return _render(draw, id_prefix=id_prefix, title="Initiatives on the continuum",
+    return _render(draw, key=("spread", tuple(rows)), id_prefix=id_prefix,
+                   title="Initiatives on the continuum",
                    desc=_spread_desc(rows, summary))
 
 

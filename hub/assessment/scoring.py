@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 POOLED = "pooled"
 POOLED_LABEL = "Smaller groups combined"
@@ -48,8 +49,7 @@ def _mean(values) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-@dataclass
-class Cell:
+class Cell(NamedTuple):
     """One group's result on one dimension."""
 
     score: float | None
