@@ -8,7 +8,7 @@ server (``manage.py serve``). Everything lives in a scratch data directory and a
 database; nothing of the developer's own data is touched.
 
     .venv/bin/python bench/library_search.py [--sizes 1000,10000,100000] [--queries 200]
-        [--engine sqlite|postgresql] [--quick] [--keep] [--explain]
+        [--engine sqlite|postgresql] [--quick] [--keep] [--reuse DIR] [--explain]
 
 The last line printed is one JSON object with every figure and the targets.
 """
@@ -160,17 +160,26 @@ def _weighted(rng, pairs):
 
 # --- The scratch hub ------------------------------------------------------------------------
 
-def configure(engine: str, rev: str | None) -> Path:
-    """Point the hub at a scratch data directory (and database) before Django starts."""
+def configure(engine: str, rev: str | None, reuse: str | None = None) -> Path:
+    """Point the hub at a scratch data directory (and database) before Django starts: a new
+    one, or one an earlier run kept (``reuse``), with its library as it was left."""
     keep = {"HUB_DB_USER", "HUB_DB_PASSWORD", "HUB_DB_HOST", "HUB_DB_PORT"}
     for name in [n for n in os.environ if n.startswith("HUB_") and n not in keep]:
         del os.environ[name]
-    scratch = Path(tempfile.mkdtemp(prefix="hub-bench-"))
+    if reuse:
+        scratch = Path(reuse).resolve()
+        if not (scratch / "secret_key").exists():
+            raise SystemExit(f"{scratch} is not a data directory kept by --keep")
+        shutil.rmtree(scratch / "code", ignore_errors=True)
+    else:
+        scratch = Path(tempfile.mkdtemp(prefix="hub-bench-"))
     os.environ.update({"HUB_DATA_DIR": str(scratch), "DJANGO_SETTINGS_MODULE": "hub.settings",
                        "HUB_LOG_LEVEL": "WARNING"})
     if engine == "postgresql":
         os.environ.update({"HUB_DB_ENGINE": "postgresql", "HUB_DB_NAME": PG_NAME})
-        _postgres(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)", f"CREATE DATABASE {PG_NAME}")
+        if not reuse:
+            _postgres(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)",
+                      f"CREATE DATABASE {PG_NAME}")
     else:
         os.environ["HUB_DB_NAME"] = str(scratch / "hub.sqlite3")
     # Other people edit the hub while a run lasts; gunicorn starts new workers after a
@@ -212,6 +221,11 @@ def cast():
     """The organisations, a contributor for each, and the plain member who searches."""
     from hub.members.models import Membership, Organisation, Profile, User
 
+    member = User.objects.filter(email="member@bench.example").first()
+    if member:  # a kept library (--reuse)
+        return ([Organisation.objects.get(slug=f"bench-{n}") for n in range(len(ORGANISATIONS))],
+                [User.objects.get(email=f"editor{n}@bench.example")
+                 for n in range(len(ORGANISATIONS))], member)
     orgs, contributors = [], []
     for n, (name, kind, partner, _) in enumerate(ORGANISATIONS):
         org = Organisation.objects.create(name=name, slug=f"bench-{n}", kind=kind,
@@ -236,6 +250,8 @@ def grow(library, size, orgs, contributors, member) -> tuple[float, float]:
 
     started, indexing = time.perf_counter(), 0.0
     first = Resource.objects.count()
+    if first > size:
+        raise SystemExit(f"the library already holds {first} resources, more than {size}")
     for start in range(first, size, BATCH):
         items = [library.resource(i) for i in range(start, min(size, start + BATCH))]
         with transaction.atomic():
@@ -345,11 +361,16 @@ def run_service(member, spec):
     from hub.library import search
 
     policy.forget(member)  # each request starts without the policy's per-user memo
-    return search.search(member, make_query(spec)).total
+    return search.search(member, make_query(spec))
 
 
 def service_total(member, spec, limit):
     """The number of results, or None when the call is cut off."""
+    results = service_results(member, spec, limit)
+    return None if results is None else results.total
+
+
+def service_results(member, spec, limit):
     try:
         with cut_off(limit):
             return run_service(member, spec)
@@ -505,6 +526,7 @@ def measure(size, member, server, specs, pages, budget=None, limit=None) -> dict
         raise RuntimeError("the page does not show the member's results: not signed in?")
     timed(lambda s: server.get(page_path(s)), [("warm", s) for _, s in distinct], warm, [])
     page = timed(lambda s: server.get(page_path(s)), specs[:pages], budget, failed["page"])
+    sample = service_results(member, {"text": SAMPLE_QUERY}, limit)
     every = {name: [v for vs in t.values() for v in vs] for name, t in
              (("service", service), ("raw", raw), ("page", page))}
     figures = {f"{name}_{p}_ms": round(pct(values, q), 2) for name, values in every.items()
@@ -515,7 +537,9 @@ def measure(size, member, server, specs, pages, budget=None, limit=None) -> dict
         "ratio_p95": round(figures["service_p95_ms"] / figures["raw_p95_ms"], 2),
         "service_failures": len(failed["service"]), "page_failures": len(failed["page"]),
         "sample_query": SAMPLE_QUERY,
-        "sample_total_service": service_total(member, {"text": SAMPLE_QUERY}, limit),
+        "sample_total_service": sample.total if sample else None,
+        # Above a threshold the search estimates facet counts from a sample of the hits.
+        "sample_facets_estimated": getattr(sample, "facets_approximate", False),
         "sample_total_raw": search.engine().raw(search.parse(SAMPLE_QUERY))[1],
         "by_kind_p95_ms": {kind: {"service": round(pct(service[kind], 0.95), 2),
                                   "raw": round(pct(raw[kind], 0.95), 2)} for kind in service},
@@ -572,7 +596,8 @@ def print_table(sizes: dict):
               f"{f['raw_p50_ms']:>6.1f}/{f['raw_p95_ms']:<7.1f} | "
               f"{f['ratio_p50']:>6.2f}/{f['ratio_p95']:<6.2f} | "
               f"{f['page_p50_ms']:>6.1f}/{f['page_p95_ms']:<7.1f} | "
-              f"{f['sample_total_service']} (raw {f['sample_total_raw']})")
+              f"{f['sample_total_service']} (raw {f['sample_total_raw']})"
+              f"{', facets estimated' if f.get('sample_facets_estimated') else ''}")
         print(f"{'':>7} timed: {f['service_count']} service, {f['raw_count']} raw, "
               f"{f['page_count']} pages; failed or cut off: {f['service_failures']} service, "
               f"{f['page_failures']} pages")
@@ -591,6 +616,8 @@ def main(argv=None):
     parser.add_argument("--rev", help="benchmark this git revision of the hub "
                         "(default: the working tree as it is at the start)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch data and database")
+    parser.add_argument("--reuse", metavar="DIR", help="measure the library kept in DIR by an "
+                        "earlier --keep run, grown to each size still above it (implies --keep)")
     parser.add_argument("--explain", action="store_true", help="print the query plans")
     parser.add_argument("--limit", type=float, help="cut off a service call after this many "
                         "seconds, counted as failed at that time (default: none)")
@@ -600,7 +627,8 @@ def main(argv=None):
     sizes = [1000] if args.quick else sorted(int(s) for s in args.sizes.split(","))
     count = 40 if args.quick else args.queries
     pages = 20 if args.quick else count
-    scratch = configure(args.engine, args.rev)
+    args.keep = args.keep or bool(args.reuse)
+    scratch = configure(args.engine, args.rev, args.reuse)
     code = fingerprint(scratch / "code")
     server = None
     try:

@@ -5,8 +5,9 @@ follows the database in use. Both index two parts of each published resource apa
 says about itself (title, authors, abstract, keywords) and the text of its files. A person
 whose access stops at the metadata is matched, ranked and shown snippets from the metadata
 alone, so nothing of a file they may not open leaks through results, counts, facets or
-snippets. The access rules themselves come from ``hub.policy`` as querysets, compiled into
-the search's SQL as subqueries.
+snippets. The access rules themselves come from ``hub.policy`` as querysets, whose
+conditions the search applies to each match's resource row. Facet counts of very large result
+sets are estimates from a sample of the person's own hits (see ``EXACT_FACETS``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db import connection
 
 from hub import policy
 from hub.library.models import Audience, Resource, ResourceFile, Theme
+from hub.members.models import Organisation
 
 PER_PAGE = 20
 MAX_PAGE = 500
@@ -100,6 +102,7 @@ class Facet:
     name: str
     label: str
     values: list[tuple[str, str, int]]  # (value, label, count)
+    approximate: bool = False  # counts estimated from a sample of the hits
 
 
 @dataclass
@@ -108,6 +111,10 @@ class Results:
     hits: list[Hit]
     total: int
     facets: dict[str, Facet]
+
+    @property
+    def facets_approximate(self) -> bool:
+        return any(facet.approximate for facet in self.facets.values())
 
     @property
     def pages(self) -> int:
@@ -128,11 +135,34 @@ class Results:
 
 # --- The engines ----------------------------------------------------------------------------
 
+@dataclass
+class Source:
+    """Where an engine finds its matches, as pieces of SQL the search puts together with the
+    access rules: ``FROM {table} WHERE {match}``, each row's resource id and its score."""
+
+    table: str
+    id: str
+    score: str
+    score_params: list
+    match: str
+    match_params: list
+
+
 class Engine:
     """What both engines share: the engine's own answer, for the benchmark to compare with."""
 
-    def matches(self, terms, *, metadata_only: bool, ranked: bool = True):
+    JOIN = "JOIN"  # how the search joins the resources to the engine's matches
+
+    def source(self, terms: list[Term], *, metadata_only: bool, ranked: bool) -> Source:
         raise NotImplementedError
+
+    def matches(self, terms: list[Term], *, metadata_only: bool,
+                ranked: bool = True) -> tuple[str, list]:
+        """SQL giving (id, score) for every matching document; higher scores rank first.
+        Scoring is skipped when results are sorted some other way."""
+        s = self.source(terms, metadata_only=metadata_only, ranked=ranked)
+        return (f"SELECT {s.id} AS id, {s.score} AS score FROM {s.table} WHERE {s.match}",
+                [*s.score_params, *s.match_params])
 
     def raw(self, terms: list[Term], limit: int = PER_PAGE) -> tuple[list[int], int]:
         """The engine alone, no access rules: a ranked page and the number of matches."""
@@ -152,6 +182,9 @@ class Fts5Engine(Engine):
     length of text they cannot see does not move a result up or down."""
 
     name = "sqlite-fts5"
+    # FTS5 first, then each match's resource by rowid: left to choose, SQLite may scan the
+    # resources and probe the index once per row, which costs seconds on a large library.
+    JOIN = "CROSS JOIN"
     TOKENIZE = "tokenize='porter unicode61 remove_diacritics 2'"
 
     def create(self, cursor) -> None:
@@ -193,15 +226,12 @@ class Fts5Engine(Engine):
     def _table(self, metadata_only: bool) -> str:
         return "library_fts_meta" if metadata_only else "library_fts"
 
-    def matches(self, terms: list[Term], *, metadata_only: bool,
-                ranked: bool = True) -> tuple[str, list]:
-        """SQL giving (id, score) for every matching document; higher scores rank first.
-        Scoring is skipped when results are sorted some other way."""
+    def source(self, terms: list[Term], *, metadata_only: bool, ranked: bool) -> Source:
         table = self._table(metadata_only)
         weights = "10.0, 4.0, 3.0, 2.0" + ("" if metadata_only else ", 1.0")
         score = f"-bm25({table}, {weights})" if ranked else "0.0"
-        return (f"SELECT rowid AS id, {score} AS score "
-                f"FROM {table} WHERE {table} MATCH %s", [self._expression(terms)])
+        return Source(table, f"{table}.rowid", score, [], f"{table} MATCH %s",
+                      [self._expression(terms)])
 
     def snippets(self, terms: list[Term], ids: list[int], *, metadata_only: bool) -> dict:
         if not ids or not terms:
@@ -279,15 +309,14 @@ class PostgresEngine(Engine):
         parts.sort(key=lambda part: part.startswith("!!"))
         return "(" + " && ".join(parts) + ")", params
 
-    def matches(self, terms: list[Term], *, metadata_only: bool,
-                ranked: bool = True) -> tuple[str, list]:
+    def source(self, terms: list[Term], *, metadata_only: bool, ranked: bool) -> Source:
         tsquery, params = self._tsquery(terms)
-        column = "meta" if metadata_only else "full_doc"
+        column = "library_searchdoc." + ("meta" if metadata_only else "full_doc")
         if not ranked:
-            return (f"SELECT resource_id AS id, 0.0 AS score "
-                    f"FROM library_searchdoc WHERE {column} @@ {tsquery}", params)
-        return (f"SELECT resource_id AS id, ts_rank({column}, {tsquery}) AS score "
-                f"FROM library_searchdoc WHERE {column} @@ {tsquery}", params * 2)
+            return Source("library_searchdoc", "library_searchdoc.resource_id", "0.0", [],
+                          f"{column} @@ {tsquery}", params)
+        return Source("library_searchdoc", "library_searchdoc.resource_id",
+                      f"ts_rank({column}, {tsquery})", params, f"{column} @@ {tsquery}", params)
 
     def snippets(self, terms: list[Term], ids: list[int], *, metadata_only: bool) -> dict:
         if not ids or not terms:
@@ -362,6 +391,24 @@ def rebuild() -> int:
 
 # --- Searching ------------------------------------------------------------------------------
 
+# Facets are counted exactly up to this many hits. Above it they are counted on a fixed sample
+# of about FACET_SAMPLE hits and scaled up, and the page says "about": counting every facet of
+# 90,000 hits took longer than the search itself. The sample is drawn from the person's own
+# hits, so an estimate never counts anything they may not see; the total is always exact.
+EXACT_FACETS = 5_000
+FACET_SAMPLE = 5_000
+
+RESOURCE = f'"{Resource._meta.db_table}"'  # as the ORM writes it in the access rules' SQL
+
+ORDER_SQL = {
+    "relevance": "score DESC, published_at DESC, id DESC",
+    "newest": "published_at DESC, id DESC",
+    "oldest": "published_at ASC, id ASC",
+    "year": "year IS NULL, year DESC, id DESC",
+    "title": "title_key ASC, id ASC",
+}
+
+
 def _filtered(user, query: Query):
     qs = policy.visible_resources(
         user, Resource.objects.filter(status=Resource.Status.PUBLISHED))
@@ -371,8 +418,9 @@ def _filtered(user, query: Query):
         qs = qs.filter(country__in=query.countries)
     if query.languages:
         qs = qs.filter(language__in=query.languages)
-    if query.organisations:
-        qs = qs.filter(organisation__slug__in=query.organisations)
+    if query.organisations:  # a subquery, not a join: see _where
+        qs = qs.filter(organisation_id__in=Organisation.objects.filter(
+            slug__in=query.organisations).values("pk"))
     if query.year_from is not None:
         qs = qs.filter(year__gte=query.year_from)
     if query.year_to is not None:
@@ -386,93 +434,112 @@ def _filtered(user, query: Query):
     return qs
 
 
-def _sql(qs) -> tuple[str, list]:
-    sql, params = qs.values("pk").query.sql_with_params()
-    return sql, list(params)
+def _where(qs) -> tuple[str, list]:
+    """A queryset's condition on the resource table, to apply where the search joins each of
+    the engine's matches to its resource. Refuses a queryset that needs a join of its own."""
+    sql, params = qs.order_by().values("pk").query.sql_with_params()
+    select = f'SELECT {RESOURCE}."id" AS "pk" FROM {RESOURCE}'
+    if sql == select:
+        return "1 = 1", []
+    if not sql.startswith(f"{select} WHERE "):
+        raise ValueError(f"search cannot apply this condition on its own: {sql[:300]}")
+    return f"({sql[len(select) + len(' WHERE '):]})", list(params)
+
+
+def _columns(order: str) -> list[tuple[str, str]]:
+    """What facets and sorting need of each hit, read while its resource's row is at hand:
+    (name, expression) pairs."""
+    names = ["type", "country", "language", "organisation_id", "year", "published_at"]
+    columns = [(name, f"{RESOURCE}.{name}") for name in names]
+    if order == "title":
+        columns.append(("title_key", f"lower({RESOURCE}.title)"))
+    return columns
 
 
 def _hits_sql(user, query: Query) -> tuple[str, list]:
-    """A WITH clause defining ``hits``: (id, score) of every resource the person may see that
-    matches the query. The engine's matches are materialised once; the access rules are then
-    checked on the matched rows only, by primary key, so a rare word costs little however
-    large the library grows."""
-    from django.db.models.expressions import RawSQL
-
-    base = _filtered(user, query).order_by()
-    terms = query.terms
-    table = Resource._meta.db_table
-    if not terms:
-        sql, params = _sql(base)
-        return (f"WITH hits AS MATERIALIZED (SELECT id, 0.0 AS score FROM {table} "
-                f"WHERE id IN ({sql}))"), params
-    current = engine()
-    ranked = query.order == "relevance"
-    full_sql, full_params = current.matches(terms, metadata_only=False, ranked=ranked)
-    meta_sql, meta_params = current.matches(terms, metadata_only=True, ranked=ranked)
+    """A common table expression ``hits``: every resource the person may see that matches
+    the query, with its id, score, ``files_open`` and the columns facets and sorting need.
+    Files are matched where the person may open them, descriptions alone elsewhere. The
+    engine's matches come first and each is checked against the access rules by primary key
+    as it comes, so a rare word costs little however large the library grows; only the
+    matches that are kept are scored."""
+    base = _filtered(user, query)
     opens = policy.files_q(user)
-    open_sql, open_params = _sql(
-        base.filter(opens).filter(pk__in=RawSQL("SELECT id FROM full_match", [])))
-    closed_sql, closed_params = _sql(
-        base.exclude(opens).filter(pk__in=RawSQL("SELECT id FROM meta_match", [])))
-    sql = (f"WITH full_match AS MATERIALIZED ({full_sql}), "
-           f"meta_match AS MATERIALIZED ({meta_sql}), "
-           f"hits AS MATERIALIZED ("
-           f"SELECT f.id, f.score FROM full_match f WHERE f.id IN ({open_sql}) "
-           f"UNION ALL "
-           f"SELECT m.id, m.score FROM meta_match m WHERE m.id IN ({closed_sql}))")
-    return sql, [*full_params, *meta_params, *open_params, *closed_params]
+    selected = ", ".join(f"{expression} AS {name}" for name, expression in _columns(query.order))
+    terms = query.terms
+    if not terms:
+        visible, visible_params = _where(base)
+        readable, readable_params = _where(Resource.objects.filter(opens))
+        return (f"hits AS MATERIALIZED (SELECT {RESOURCE}.id AS id, 0.0 AS score, CASE WHEN "
+                f"{readable} THEN 1 ELSE 0 END AS files_open, {selected} FROM {RESOURCE} "
+                f"WHERE {visible})", [*readable_params, *visible_params])
+    current = engine()
+    selects, params = [], []
+    for files_open, qs in ((1, base.filter(opens)), (0, base.exclude(opens))):
+        source = current.source(terms, metadata_only=not files_open,
+                                ranked=query.order == "relevance")
+        allowed, allowed_params = _where(qs)
+        selects.append(
+            f"SELECT {RESOURCE}.id AS id, {source.score} AS score, {files_open} AS files_open, "
+            f"{selected} FROM {source.table} {current.JOIN} {RESOURCE} "
+            f"ON {RESOURCE}.id = {source.id} WHERE {source.match} AND {allowed}")
+        params += [*source.score_params, *source.match_params, *allowed_params]
+    return f"hits AS MATERIALIZED ({' UNION ALL '.join(selects)})", params
 
 
-ORDER_SQL = {
-    "relevance": "score DESC, published_at DESC, id DESC",
-    "newest": "published_at DESC, id DESC",
-    "oldest": "published_at ASC, id ASC",
-    "year": "year IS NULL, year DESC, id DESC",
-    "title": "lower(title) ASC, id ASC",
-}
-
-
-def _joined(hits_with: str) -> str:
-    """``hr``: the hits with the columns that facets and sorting need."""
-    return (f"{hits_with}, hr AS MATERIALIZED (SELECT h.id, h.score, r.type, r.country, "
-            f"r.language, r.organisation_id, r.year, r.published_at, r.title "
-            f"FROM hits h JOIN {Resource._meta.db_table} r ON r.id = h.id)")
-
-
-def _results_sql(hits_with: str, order: str) -> str:
-    """One statement for a page of results and every facet's counts, so the matching and
-    the access checks run once per search."""
+def _results_sql(hits: str, order: str) -> str:
+    """One statement for the total, the facets and a page of results, so matching and the
+    access checks run once per search. Facets count ``counted``: every hit, or above
+    EXACT_FACETS a sample of them picked by a multiplicative hash of the id (the same
+    resources for the same hits, whatever the order or the page)."""
     themes = Resource.themes.through._meta.db_table
     audiences = Resource.audiences.through._meta.db_table
-    joined = _joined(hits_with)
+    join = engine().JOIN
+    sample = (f"n.total <= {EXACT_FACETS} OR (h.id %% 2147483648) * 2654435761 %% 4294967296 "
+              f"< 4294967296 * {FACET_SAMPLE} / NULLIF(n.total, 0)")
     selects = [
-        "SELECT 'type', type, count(*) FROM hr GROUP BY type",
-        "SELECT 'country', country, count(*) FROM hr WHERE country <> '' GROUP BY country",
-        "SELECT 'language', language, count(*) FROM hr GROUP BY language",
-        "SELECT 'organisation', CAST(organisation_id AS text), count(*) FROM hr "
+        "SELECT 'total', '', total, 0 FROM n",
+        "SELECT 'counted', '', count(*), 0 FROM counted",
+        "SELECT 'type', type, count(*), 0 FROM counted GROUP BY type",
+        "SELECT 'country', country, count(*), 0 FROM counted WHERE country <> '' "
+        "GROUP BY country",
+        "SELECT 'language', language, count(*), 0 FROM counted GROUP BY language",
+        "SELECT 'organisation', CAST(organisation_id AS text), count(*), 0 FROM counted "
         "GROUP BY organisation_id",
-        "SELECT 'year', CAST(year AS text), count(*) FROM hr WHERE year IS NOT NULL "
+        "SELECT 'year', CAST(year AS text), count(*), 0 FROM counted WHERE year IS NOT NULL "
         "GROUP BY year",
-        f"SELECT 'theme', CAST(t.theme_id AS text), count(*) FROM hr "
-        f"JOIN {themes} t ON t.resource_id = hr.id GROUP BY t.theme_id",
-        f"SELECT 'audience', CAST(a.audience_id AS text), count(*) FROM hr "
-        f"JOIN {audiences} a ON a.resource_id = hr.id GROUP BY a.audience_id",
-        f"SELECT 'page', CAST(p.id AS text), p.pos FROM (SELECT id, "
-        f"row_number() OVER (ORDER BY {order}) AS pos FROM hr) AS p "
-        f"WHERE p.pos > %s AND p.pos <= %s",
+        f"SELECT 'theme', CAST(t.theme_id AS text), count(*), 0 FROM counted c "
+        f"{join} {themes} t ON t.resource_id = c.id GROUP BY t.theme_id",
+        f"SELECT 'audience', CAST(a.audience_id AS text), count(*), 0 FROM counted c "
+        f"{join} {audiences} a ON a.resource_id = c.id GROUP BY a.audience_id",
+        # The page is taken before it is numbered: numbering every hit cost more than the rest.
+        f"SELECT 'page', CAST(id AS text), pos, files_open FROM (SELECT id, files_open, "
+        f"row_number() OVER (ORDER BY {order}) AS pos FROM (SELECT * FROM hits "
+        f"ORDER BY {order} LIMIT %s OFFSET %s) AS p) AS q",
     ]
-    return f"{joined} " + " UNION ALL ".join(selects)
+    return (f"WITH {hits}, n AS MATERIALIZED (SELECT count(*) AS total FROM hits), "
+            f"counted AS MATERIALIZED (SELECT h.* FROM hits h CROSS JOIN n WHERE {sample}) "
+            + " UNION ALL ".join(selects))
 
 
-def _facets(rows) -> dict[str, Facet]:
+def _about(estimate: float) -> int:
+    """An estimate to two significant figures, so it does not look more precise than it is."""
+    if estimate < 10:
+        return max(1, round(estimate))
+    unit = 10 ** (int(math.log10(estimate)) - 1)
+    return round(estimate / unit) * unit
+
+
+def _facets(rows, scale: float | None = None) -> dict[str, Facet]:
+    """Facets from (name, value, count) rows; ``scale`` turns counts of a sample into
+    estimates for all the hits."""
     from django_countries import countries
 
     from hub.library.models import LANGUAGES
-    from hub.members.models import Organisation
 
     counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
     for name, value, count in rows:
-        counts[name][str(value)] = count
+        counts[name][str(value)] = count if scale is None else _about(count * scale)
     labels = {
         "type": dict(Resource.Type.choices),
         "language": dict(LANGUAGES),
@@ -497,7 +564,7 @@ def _facets(rows) -> dict[str, Facet]:
             values.sort(key=lambda item: item[0], reverse=True)
         else:
             values.sort(key=lambda item: (-item[2], item[1]))
-        facets[name] = Facet(name, titles[name], values)
+        facets[name] = Facet(name, titles[name], values, approximate=scale is not None)
     return facets
 
 
@@ -512,38 +579,40 @@ def search(user, query: Query) -> Results:
     offset = (query.page - 1) * query.per_page
     with connection.cursor() as cursor:
         cursor.execute(_results_sql(hits_sql, ORDER_SQL[query.order]),
-                       [*params, offset, offset + query.per_page])
+                       [*params, query.per_page, offset])
         rows = cursor.fetchall()
-    page_rows = sorted((position, int(value)) for kind, value, position in rows
-                       if kind == "page")
-    ids = [pk for _, pk in page_rows]
-    facets = _facets([row for row in rows if row[0] != "page"])
-    total = sum(count for _, _, count in facets["type"].values)
+    numbers = {kind: number for kind, _, number, _ in rows if kind in ("total", "counted")}
+    total, counted = numbers["total"], numbers["counted"]
+    scale = total / counted if total > EXACT_FACETS and counted else None
+    facets = _facets([row[:3] for row in rows if row[0] in FACETS], scale)
+    page = sorted((number, int(value), bool(files_open))
+                  for kind, value, number, files_open in rows if kind == "page")
+    return Results(query, _hits(query, page), total, facets)
+
+
+def _hits(query: Query, page: list[tuple[int, int, bool]]) -> list[Hit]:
+    """The page's resources with their snippets, taken from the files only where the person
+    may open them (which the search already knows: it matched their files or not)."""
+    ids = [pk for _, pk, _ in page]
+    open_ids = {pk for _, pk, files_open in page if files_open}
     resources = Resource.objects.select_related("organisation").in_bulk(ids)
-    page = [resources[pk] for pk in ids if pk in resources]
-    open_ids = set(policy.readable_resources(
-        user, Resource.objects.filter(pk__in=ids)).values_list("pk", flat=True))
+    found = [resources[pk] for pk in ids if pk in resources]
     snippets = {}
     terms = query.terms
     if terms:
         current = engine()
-        snippets.update(current.snippets(terms, [r.pk for r in page if r.pk in open_ids],
+        snippets.update(current.snippets(terms, [r.pk for r in found if r.pk in open_ids],
                                          metadata_only=False))
-        snippets.update(current.snippets(terms, [r.pk for r in page if r.pk not in open_ids],
+        snippets.update(current.snippets(terms, [r.pk for r in found if r.pk not in open_ids],
                                          metadata_only=True))
-    hits = []
-    for resource in page:
-        raw = snippets.get(resource.pk) or resource.abstract[:300]
-        hits.append(Hit(resource, _escape_snippet(raw), resource.pk in open_ids))
-    return Results(query, hits, total, facets)
+    return [Hit(resource, _escape_snippet(snippets.get(resource.pk) or resource.abstract[:300]),
+                resource.pk in open_ids) for resource in found]
 
 
 def visible_ids_for(user, query: Query) -> list[int]:
     """Every matching resource's id in result order, for exporting a whole result list."""
     hits_sql, params = _hits_sql(user, query)
     with connection.cursor() as cursor:
-        cursor.execute(f"{_joined(hits_sql)} SELECT id FROM hr "
+        cursor.execute(f"WITH {hits_sql} SELECT id FROM hits "
                        f"ORDER BY {ORDER_SQL[query.order]} LIMIT 1000", params)
         return [row[0] for row in cursor.fetchall()]
-
-
