@@ -70,7 +70,9 @@ test: install-test browser
 test-postgres: install-test browser
 	$(TEST_ENV) HUB_DB_ENGINE=postgresql $(BIN)/python -m pytest
 
+## Static security checks: bandit (medium and high findings) and Django's deployment checklist.
 check: install-test
+	$(BIN)/bandit -c pyproject.toml -r hub -ll -q
 	$(TEST_ENV) HUB_SECURE=true HUB_SECRET_KEY=$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(50))') \
 	  HUB_ALLOWED_HOSTS=hub.example.org HUB_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend \
 	  $(MANAGE) check --deploy --fail-level WARNING

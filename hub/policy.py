@@ -641,3 +641,134 @@ def can_manage_programme(user, programme) -> bool:
 
 def can_publish_instrument(user) -> bool:
     return acts_as_staff(user)
+
+
+# --- Who each address is for ----------------------------------------------------------------
+# Every URL pattern the hub answers, by name, in one of three classes. A test walks the URL
+# resolver and fails on any pattern missing here, and checks that a signed-out visitor gets no
+# page from any address that is not public.
+#
+# - public: anyone may open it, signed out included; what it shows still follows the rules
+#   above (a private item answers like a missing one). Addresses whose secret token is the
+#   credential (invitations, private assessment links, answer keys) are public too.
+# - member: needs an account in good standing and nothing more.
+# - role: needs more than membership: hub staff or a moderator, an organisation role, or being
+#   the one who owns or runs the object (contributor, facilitator, approver).
+
+PUBLIC, MEMBER, ROLE = "public", "member", "role"
+
+URL_CLASSES: dict[str, str] = {
+    # The hub's own pages
+    "core:home": PUBLIC,
+    "core:your_data": PUBLIC,
+    "core:research": PUBLIC,
+    "core:community": PUBLIC,
+    "core:healthz": PUBLIC,
+    # People and organisations
+    "members:apply": PUBLIC,
+    "members:invitation_open": PUBLIC,
+    "members:me": MEMBER,
+    "members:profile_edit": MEMBER,
+    "members:profile_detail": PUBLIC,
+    "members:organisation_list": PUBLIC,
+    "members:organisation_detail": PUBLIC,
+    "members:organisation_edit": ROLE,
+    "members:membership_leave": MEMBER,
+    "members:organisation_manage": ROLE,
+    "members:membership_role": ROLE,
+    "members:membership_remove": ROLE,
+    "members:invitation_revoke": ROLE,
+    "members:application_queue": ROLE,
+    "members:application_decide": ROLE,
+    "members:application_decline": ROLE,
+    # Library
+    "library:home": PUBLIC,
+    "library:detail": PUBLIC,
+    "library:download": PUBLIC,
+    "library:cite": PUBLIC,
+    "library:export": PUBLIC,
+    "library:feed": PUBLIC,
+    "library:oai": PUBLIC,
+    "library:contribute": MEMBER,
+    "library:mine": MEMBER,
+    "library:my_requests": MEMBER,
+    "library:request": MEMBER,
+    "library:withdraw": MEMBER,
+    "library:edit": ROLE,
+    "library:file_add": ROLE,
+    "library:file_status": ROLE,
+    "library:file_action": ROLE,
+    "library:submit": ROLE,
+    "library:curation": ROLE,
+    "library:curate": ROLE,
+    "library:inbox": ROLE,
+    "library:decide": ROLE,
+    "library:access": ROLE,
+    "library:grant_revoke": ROLE,
+    "library:access_log": ROLE,
+    # Assessment
+    "assessment:home": PUBLIC,
+    "assessment:instrument": PUBLIC,
+    "assessment:instrument_version": PUBLIC,
+    "assessment:initiative": PUBLIC,
+    "assessment:report": PUBLIC,
+    "assessment:report_csv": PUBLIC,
+    "assessment:report_pdf": PUBLIC,
+    "assessment:compare": PUBLIC,
+    "assessment:compare_csv": PUBLIC,
+    "assessment:programme": PUBLIC,
+    "assessment:programme_csv": PUBLIC,
+    "assessment:link": PUBLIC,
+    "assessment:answer_key": PUBLIC,
+    "assessment:initiative_new": MEMBER,
+    "assessment:programme_new": MEMBER,
+    "assessment:respond": MEMBER,
+    "assessment:answer": MEMBER,
+    "assessment:instrument_publish": ROLE,
+    "assessment:initiative_edit": ROLE,
+    "assessment:facilitator_add": ROLE,
+    "assessment:facilitator_remove": ROLE,
+    "assessment:context_add": ROLE,
+    "assessment:context_delete": ROLE,
+    "assessment:round_new": ROLE,
+    "assessment:round": ROLE,
+    "assessment:round_invite": ROLE,
+    "assessment:round_links": ROLE,
+    "assessment:round_links_withdraw": ROLE,
+    "assessment:round_remind": ROLE,
+    "assessment:round_close": ROLE,
+    "assessment:programme_edit": ROLE,
+    # Signing in and out (allauth), named one by one: a new allauth page must be classed here
+    "account_login": PUBLIC,
+    "account_signup": PUBLIC,
+    "account_inactive": PUBLIC,
+    "account_email_verification_sent": PUBLIC,
+    "account_confirm_email": PUBLIC,
+    "account_confirm_login_code": PUBLIC,
+    "account_reset_password": PUBLIC,
+    "account_reset_password_done": PUBLIC,
+    "account_reset_password_from_key": PUBLIC,
+    "account_reset_password_from_key_done": PUBLIC,
+    "account_logout": MEMBER,
+    "account_reauthenticate": MEMBER,
+    "account_email": MEMBER,
+    "account_change_password": MEMBER,
+    "account_set_password": MEMBER,
+}
+
+# Whole families classed by the start of their name: every admin page (unnamed ones are
+# looked up as "admin:"), and allauth's two-step sign-in pages, which act on one's own account.
+URL_CLASS_PREFIXES: dict[str, str] = {
+    "admin:": ROLE,
+    "mfa_": MEMBER,
+}
+
+
+def url_class(name: str) -> str | None:
+    """The class of a URL pattern by its namespaced name, or None when it has none."""
+    if name in URL_CLASSES:
+        return URL_CLASSES[name]
+    for prefix, url_class_ in URL_CLASS_PREFIXES.items():
+        if name.startswith(prefix):
+            return url_class_
+    return None

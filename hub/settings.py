@@ -8,6 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "django_countries",
     "django_htmx",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "allauth",
@@ -89,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "hub.core.middleware.CspBaselineMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "hub.core.middleware.SessionLimitsMiddleware",
     "hub.core.middleware.PrivateCacheMiddleware",
@@ -208,7 +212,9 @@ SESSION_COOKIE_AGE = HUB_SESSION_MAX_AGE
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Forms carry the CSRF token (htmx posts the whole form), so no script needs the cookie.
 CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "hub.core.views.csrf_failure"
 
 # --- Mail -----------------------------------------------------------------------------------
@@ -255,13 +261,36 @@ LIBRARY_EXTRACT_MEMORY_MB = env_int("LIBRARY_EXTRACT_MEMORY_MB", 512)
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
+if SECURE:
+    # The __Host- prefix makes browsers refuse these cookies unless they are secure, for
+    # this host alone and for every path, so a sibling subdomain cannot plant its own.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 SECURE_SSL_REDIRECT = SECURE and env_bool("SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = 31_536_000 if SECURE else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE and env_bool("HSTS_PRELOAD", True)
+# Pages load scripts, styles and images from the hub alone, and nothing inline: no inline
+# <script>, event handler or style attribute runs, so injected markup stays inert. Images may
+# also be data: URIs (the two-step sign-in QR code). File downloads send a stricter policy of
+# their own (default-src 'none'; sandbox), which django-csp leaves in place and
+# CspBaselineMiddleware completes with base-uri and frame-ancestors.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 if env_bool("BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True

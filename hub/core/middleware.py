@@ -57,3 +57,29 @@ class PrivateCacheMiddleware:
             add_never_cache_headers(response)
             patch_cache_control(response, private=True)
         return response
+
+
+class CspBaselineMiddleware:
+    """Every content security policy the hub sends forbids framing and <base>.
+
+    django-csp writes the site's policy, but leaves alone one that a view wrote itself (file
+    downloads send ``default-src 'none'; sandbox``). Those two directives do not fall back to
+    default-src, so they are added to such a policy, which otherwise stays as the view wrote it.
+    """
+
+    BASELINE = {"base-uri": "'none'", "frame-ancestors": "'none'"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        policy_ = response.get("Content-Security-Policy")
+        if policy_:
+            present = {part.split()[0].lower() for part in policy_.split(";") if part.strip()}
+            missing = [f"{name} {value}" for name, value in self.BASELINE.items()
+                       if name not in present]
+            if missing:
+                response["Content-Security-Policy"] = "; ".join(
+                    [policy_.rstrip("; "), *missing])
+        return response

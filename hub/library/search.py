@@ -161,17 +161,17 @@ class Engine:
         """SQL giving (id, score) for every matching document; higher scores rank first.
         Scoring is skipped when results are sorted some other way."""
         s = self.source(terms, metadata_only=metadata_only, ranked=ranked)
-        return (f"SELECT {s.id} AS id, {s.score} AS score FROM {s.table} WHERE {s.match}",
+        return (f"SELECT {s.id} AS id, {s.score} AS score FROM {s.table} WHERE {s.match}",  # nosec B608  # the engine's own SQL; values are parameters
                 [*s.score_params, *s.match_params])
 
     def raw(self, terms: list[Term], limit: int = PER_PAGE) -> tuple[list[int], int]:
         """The engine alone, no access rules: a ranked page and the number of matches."""
         sql, params = self.matches(terms, metadata_only=False)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id FROM ({sql}) AS m ORDER BY score DESC LIMIT %s",
+            cursor.execute(f"SELECT id FROM ({sql}) AS m ORDER BY score DESC LIMIT %s",  # nosec B608  # the engine's own SQL; values are parameters
                            [*params, limit])
             ids = [row[0] for row in cursor.fetchall()]
-            cursor.execute(f"SELECT count(*) FROM ({sql}) AS m", params)
+            cursor.execute(f"SELECT count(*) FROM ({sql}) AS m", params)  # nosec B608  # the engine's own SQL
             return ids, cursor.fetchone()[0]
 
 
@@ -240,7 +240,7 @@ class Fts5Engine(Engine):
         marks = ", ".join(["%s"] * len(ids))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT rowid, snippet({table}, -1, %s, %s, '…', 30) FROM {table}"
+                f"SELECT rowid, snippet({table}, -1, %s, %s, '…', 30) FROM {table}"  # nosec B608  # the engine's own table name
                 f" WHERE {table} MATCH %s AND rowid IN ({marks})",
                 [OPEN, CLOSE, self._expression(terms), *ids])
             return dict(cursor.fetchall())
@@ -328,7 +328,7 @@ class PostgresEngine(Engine):
         case_params = [] if metadata_only else params
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT resource_id, ts_headline('english', left({text}, 200000), {tsquery}, %s)"
+                f"SELECT resource_id, ts_headline('english', left({text}, 200000), {tsquery}, %s)"  # nosec B608  # fixed SQL; values are parameters
                 f" FROM library_searchdoc WHERE resource_id = ANY(%s)",
                 [*case_params, *params, options, list(ids)])
             return dict(cursor.fetchall())
@@ -438,7 +438,7 @@ def _where(qs) -> tuple[str, list]:
     """A queryset's condition on the resource table, to apply where the search joins each of
     the engine's matches to its resource. Refuses a queryset that needs a join of its own."""
     sql, params = qs.order_by().values("pk").query.sql_with_params()
-    select = f'SELECT {RESOURCE}."id" AS "pk" FROM {RESOURCE}'
+    select = f'SELECT {RESOURCE}."id" AS "pk" FROM {RESOURCE}'  # nosec B608  # the resource table's name
     if sql == select:
         return "1 = 1", []
     if not sql.startswith(f"{select} WHERE "):
@@ -470,7 +470,7 @@ def _hits_sql(user, query: Query) -> tuple[str, list]:
     if not terms:
         visible, visible_params = _where(base)
         readable, readable_params = _where(Resource.objects.filter(opens))
-        return (f"hits AS MATERIALIZED (SELECT {RESOURCE}.id AS id, 0.0 AS score, CASE WHEN "
+        return (f"hits AS MATERIALIZED (SELECT {RESOURCE}.id AS id, 0.0 AS score, CASE WHEN "  # nosec B608  # conditions compiled by Django, values are parameters
                 f"{readable} THEN 1 ELSE 0 END AS files_open, {selected} FROM {RESOURCE} "
                 f"WHERE {visible})", [*readable_params, *visible_params])
     current = engine()
@@ -480,7 +480,7 @@ def _hits_sql(user, query: Query) -> tuple[str, list]:
                                 ranked=query.order == "relevance")
         allowed, allowed_params = _where(qs)
         selects.append(
-            f"SELECT {RESOURCE}.id AS id, {source.score} AS score, {files_open} AS files_open, "
+            f"SELECT {RESOURCE}.id AS id, {source.score} AS score, {files_open} AS files_open, "  # nosec B608  # as above
             f"{selected} FROM {source.table} {current.JOIN} {RESOURCE} "
             f"ON {RESOURCE}.id = {source.id} WHERE {source.match} AND {allowed}")
         params += [*source.score_params, *source.match_params, *allowed_params]
@@ -508,16 +508,16 @@ def _results_sql(hits: str, order: str) -> str:
         "GROUP BY organisation_id",
         "SELECT 'year', CAST(year AS text), count(*), 0 FROM counted WHERE year IS NOT NULL "
         "GROUP BY year",
-        f"SELECT 'theme', CAST(t.theme_id AS text), count(*), 0 FROM counted c "
+        f"SELECT 'theme', CAST(t.theme_id AS text), count(*), 0 FROM counted c "  # nosec B608  # fixed names
         f"{join} {themes} t ON t.resource_id = c.id GROUP BY t.theme_id",
-        f"SELECT 'audience', CAST(a.audience_id AS text), count(*), 0 FROM counted c "
+        f"SELECT 'audience', CAST(a.audience_id AS text), count(*), 0 FROM counted c "  # nosec B608  # fixed names
         f"{join} {audiences} a ON a.resource_id = c.id GROUP BY a.audience_id",
         # The page is taken before it is numbered: numbering every hit cost more than the rest.
-        f"SELECT 'page', CAST(id AS text), pos, files_open FROM (SELECT id, files_open, "
+        f"SELECT 'page', CAST(id AS text), pos, files_open FROM (SELECT id, files_open, "  # nosec B608  # order from ORDER_SQL
         f"row_number() OVER (ORDER BY {order}) AS pos FROM (SELECT * FROM hits "
         f"ORDER BY {order} LIMIT %s OFFSET %s) AS p) AS q",
     ]
-    return (f"WITH {hits}, n AS MATERIALIZED (SELECT count(*) AS total FROM hits), "
+    return (f"WITH {hits}, n AS MATERIALIZED (SELECT count(*) AS total FROM hits), "  # nosec B608  # parts built above
             f"counted AS MATERIALIZED (SELECT h.* FROM hits h CROSS JOIN n WHERE {sample}) "
             + " UNION ALL ".join(selects))
 
@@ -613,6 +613,6 @@ def visible_ids_for(user, query: Query) -> list[int]:
     """Every matching resource's id in result order, for exporting a whole result list."""
     hits_sql, params = _hits_sql(user, query)
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {hits_sql} SELECT id FROM hits "
+        cursor.execute(f"WITH {hits_sql} SELECT id FROM hits "  # nosec B608  # order from ORDER_SQL
                        f"ORDER BY {ORDER_SQL[query.order]} LIMIT 1000", params)
         return [row[0] for row in cursor.fetchall()]
