@@ -10,7 +10,7 @@ MANAGE := $(BIN)/python manage.py
 # Tests keep their files apart from the demo's data directory.
 TEST_ENV := HUB_DATA_DIR=$(CURDIR)/.test-data
 
-.PHONY: system-libs demo serve test test-postgres browser install install-test demo-code check lint clean
+.PHONY: system-libs proxy demo serve test test-postgres browser install install-test demo-code check lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,12 +62,20 @@ browser:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; \
 	fi
 
+## Debian's nginx for the reverse-proxy test (a system package, never downloaded otherwise).
+proxy:
+	@if [ ! -x /usr/sbin/nginx ]; then \
+	  echo "Installing Debian's nginx for the reverse-proxy test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nginx-light; \
+	fi
+
 ## Install what the tests need and run the whole suite, browser tests included.
-test: install-test browser
+test: install-test browser proxy
 	$(TEST_ENV) $(BIN)/python -m pytest
 
 ## The same suite against PostgreSQL (HUB_DB_* say where; defaults suit a local server).
-test-postgres: install-test browser
+test-postgres: install-test browser proxy
 	$(TEST_ENV) HUB_DB_ENGINE=postgresql $(BIN)/python -m pytest
 
 ## Static security checks: bandit (medium and high findings) and Django's deployment checklist.

@@ -225,10 +225,15 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(DATA_DIR / "outbox"))
+# A mail server that takes the connection and never answers must not hold a task worker for ever.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "hub@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Background tasks -----------------------------------------------------------------------
+# A task still marked running this long after it started lost its worker (killed, or its machine
+# went down): `serve` hands it back to the queue. Keep it longer than the longest task.
+TASK_STALE_SECONDS = env_int("TASK_STALE_SECONDS", 900)
 TASKS = {
     "default": {
         "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
@@ -292,6 +297,9 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 if env_bool("BEHIND_PROXY"):
+    # The proxy adds exactly one X-Forwarded-For entry: sign-in throttling counts per client
+    # address, not per proxy.
+    ALLAUTH_TRUSTED_PROXY_COUNT = 1
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 

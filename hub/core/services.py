@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 from django.db import models, transaction
+from django.utils import timezone
 
 from hub.core.models import AuditEvent, OutgoingEmail
 
@@ -29,3 +32,17 @@ def email_queue(*, subject: str, body: str, to: list[str], from_email: str = "",
                                          from_email=from_email or "", html=html or "")
     transaction.on_commit(lambda: email_send.enqueue(email_id=email.pk))
     return email
+
+
+def tasks_requeue_stale(*, older_than: timedelta) -> int:
+    """Hand back to the queue every task still marked running ``older_than`` after it started:
+    its worker died mid-way (django_tasks_db never takes such a task back by itself). The task
+    runs again from the start, so tasks must be safe to repeat."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    stale = DBTaskResult.objects.running().filter(started_at__lt=timezone.now() - older_than)
+    count = stale.update(status=TaskResultStatus.READY)
+    if count:
+        audit_record(actor=None, action="tasks.requeued", count=count)
+    return count

@@ -54,8 +54,12 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        recover_every, recovered_at = min(30.0, settings.TASK_STALE_SECONDS), 0.0
         try:
             while not stopping and all(child.poll() is None for child in children):
+                if not no_tasks and time.monotonic() - recovered_at > recover_every:
+                    self._requeue_stale_tasks()
+                    recovered_at = time.monotonic()
                 time.sleep(0.5)
         finally:
             for child in children:
@@ -69,6 +73,21 @@ class Command(BaseCommand):
         failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
         if failed and not stopping:
             sys.exit(1)
+
+    def _requeue_stale_tasks(self):
+        """Tasks whose worker died mid-way go back to the queue: checked at start, then every
+        half minute (or as often as the stale limit, if that is shorter)."""
+        from datetime import timedelta
+
+        from django.db import close_old_connections
+
+        from hub.core.services import tasks_requeue_stale
+
+        count = tasks_requeue_stale(older_than=timedelta(seconds=settings.TASK_STALE_SECONDS))
+        close_old_connections()
+        if count:
+            self.stdout.write(f"Handed {count} task(s) whose worker had stopped back to the "
+                              "queue.")
 
     def _refuse_unsafe_deployment(self):
         """On a real deployment, start only if Django's deployment checklist passes and no
