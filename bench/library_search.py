@@ -24,8 +24,6 @@ import math
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tarfile
@@ -38,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.db import DatabaseError
+from hubserver import HubServer
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_NAME = "hub_bench"
@@ -442,62 +441,15 @@ def pct(values, q):
 
 # --- The real server ------------------------------------------------------------------------
 
-class Server:
-    """``manage.py serve`` with two web workers on a free port, and a signed-in member."""
+class Server(HubServer):
+    """The hub's server with a signed-in member."""
 
     def __init__(self, scratch: Path, member):
-        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-        from django.contrib.sessions.backends.db import SessionStore
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        session = SessionStore()
-        session.update({SESSION_KEY: str(member.pk),
-                        HASH_SESSION_KEY: member.get_session_auth_hash(),
-                        BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend"})
-        session.create()
-        self.cookie = f"sessionid={session.session_key}"
-        env = {**os.environ, "HUB_PORT": str(self.port), "HUB_WEB_WORKERS": "2"}
-        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        self.log = open(scratch / "server.log", "w")  # noqa: SIM115
-        self.process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "manage.py", "serve", "--no-tasks"], cwd=scratch / "code", env=env,
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                self.get("/healthz", signed_in=False)
-                break
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError("the server did not start; see server.log") from None
-                time.sleep(0.3)
+        self.cookie = self.cookie_for(member)
+        super().__init__(scratch)
 
     def get(self, path, signed_in=True) -> str:
-        # http.client opens a new connection by itself when gunicorn's sync worker closes one.
-        try:
-            self.conn.request("GET", path, headers={"Cookie": self.cookie} if signed_in else {})
-            response = self.conn.getresponse()
-            body = response.read().decode()
-        except OSError:
-            self.conn.close()  # a request cut short must not leave its answer for the next one
-            raise
-        if response.status != 200:
-            raise RuntimeError(f"GET {path} answered {response.status}")
-        return body
-
-    def stop(self):
-        self.conn.close()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.log.close()
+        return super().get(path, self.cookie if signed_in else None)
 
 
 # --- Measuring and reporting ----------------------------------------------------------------
