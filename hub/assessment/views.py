@@ -28,17 +28,10 @@ from hub.assessment.models import (
     Response,
     Round,
 )
+from hub.core.forms import errors_to_form
 
 NOT_A_VERDICT = ("The position is a guide for discussion, not a verdict: it shows where the "
                  "people asked place the initiative, and how far they agree.")
-
-
-def _errors_to_form(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, problems in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, problems)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _initiative_or_404(request, pk) -> Initiative:
@@ -104,7 +97,7 @@ def initiative_new(request):
             initiative = services.create_initiative(request.user, partner_organisations=partners,
                                                     **data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, "Initiative created. You are its facilitator: open a "
                                       "round when you are ready to ask people.")
@@ -123,7 +116,7 @@ def initiative_edit(request, pk):
             services.update_initiative(request.user, Initiative.objects.get(pk=pk),
                                        partner_organisations=partners, **data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, "Saved.")
             return redirect("assessment:initiative", pk)
@@ -216,7 +209,7 @@ def round_new(request, pk):
         try:
             round_ = services.open_round(request.user, initiative, **form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, "Round set up. Now invite members or make private links.")
             return redirect("assessment:round", round_.pk)
@@ -564,19 +557,28 @@ def _report_context(request, initiative):
     return report, weights
 
 
-def report(request, pk):
+def _report_charts(report) -> dict:
+    """The report's charts, for its page and its PDF alike."""
     from hub.assessment import charts
 
+    result = report.result
+    scored = any(point.result.overall is not None for point in report.history)
+    return {
+        "dimension_svg": charts.dimension_chart(result, id_prefix="dims")
+        if result and result.groups else "",
+        "history_svg": charts.history_chart(report.history, report.events, id_prefix="hist")
+        if scored else "",
+    }
+
+
+def report(request, pk):
     initiative = _initiative_or_404(request, pk)
     report, weights = _report_context(request, initiative)
     result = report.result
     return render(request, "assessment/report.html", {
         "initiative": initiative, "report": report, "result": result,
         "weights": weights, "not_a_verdict": NOT_A_VERDICT,
-        "dimension_svg": charts.dimension_chart(result, id_prefix="dims")
-        if result and result.groups else "",
-        "history_svg": charts.history_chart(report.history, report.events, id_prefix="hist")
-        if len([p for p in report.history if p.result.overall is not None]) else "",
+        **_report_charts(report),
         "query": request.GET.urlencode(),
         "weight_keys": [(group.key, group.label, group.weight)
                         for group in (result.groups if result else [])],
@@ -597,17 +599,14 @@ def report_csv(request, pk):
 def report_pdf(request, pk):
     from django.template.loader import render_to_string
 
-    from hub.assessment import charts, exports
+    from hub.assessment import exports
 
     initiative = _initiative_or_404(request, pk)
     report, weights = _report_context(request, initiative)
     result = report.result
     html = render_to_string("assessment/report_pdf.html", {
         "report": report, "not_a_verdict": NOT_A_VERDICT,
-        "dimension_svg": charts.dimension_chart(result, id_prefix="dims")
-        if result and result.groups else "",
-        "history_svg": charts.history_chart(report.history, report.events, id_prefix="hist")
-        if report.history else "",
+        **_report_charts(report),
         "generated_at": timezone.localtime(),
         "weights_note": "" if not weights else "Weights set by the reader: " + ", ".join(
             f"{g.label} {g.weight:g}" for g in result.groups) if result else "",
@@ -682,7 +681,7 @@ def _programme_form(request, programme):
                 request.user, Programme.objects.get(pk=programme.pk) if programme else None,
                 initiatives=initiatives, **data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, "Programme saved.")
             return redirect("assessment:programme", saved.pk)

@@ -12,6 +12,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from hub import policy
+from hub.core.forms import errors_to_form
 from hub.library import search, selectors, services
 from hub.library.forms import (
     AccessRequestForm,
@@ -33,14 +34,6 @@ def _enrol_first(request):
         messages.warning(request, "Your role needs two-step sign-in. Set it up to continue.")
         return redirect("mfa_activate_totp")
     return None
-
-
-def _errors_to_form(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, problems in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, problems)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _resource_or_404(request, pk) -> Resource:
@@ -159,7 +152,7 @@ def contribute(request):
         try:
             resource = services.resource_create(actor=request.user, **data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             for problem in _store_uploads(request, resource, uploads):
                 messages.error(request, problem)
@@ -183,7 +176,7 @@ def edit(request, pk):
         try:
             services.resource_update(resource=resource, actor=request.user, **data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
             resource.refresh_from_db()
         else:
             for problem in _store_uploads(request, resource, uploads):
@@ -220,7 +213,7 @@ def file_add(request, pk):
                               upload=form.cleaned_data["file"],
                               transcript_for=form.cleaned_data.get("transcript_for"))
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, "File added. Its text is being read.")
             return redirect("library:edit", resource.pk)
@@ -325,7 +318,7 @@ def request_access(request, pk):
             services.request_create(resource=resource, actor=request.user,
                                     reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, "Your request is sent. You will get an email when it is "
                                       "decided.")
@@ -383,7 +376,7 @@ def decide(request, request_pk):
                                     outcome=form.cleaned_data["outcome"],
                                     reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, "Your organisation's decision is recorded.")
             return redirect("library:inbox")
@@ -420,7 +413,7 @@ def access(request, pk):
                             grant_days=data["grant_days"])
                 except ValidationError as error:
                     resource.access_rule.refresh_from_db()
-                    _errors_to_form(rule_form, error)
+                    errors_to_form(rule_form, error)
                 else:
                     messages.success(request, "Access rule saved.")
                     return redirect("library:access", resource.pk)
@@ -436,7 +429,7 @@ def access(request, pk):
                                           organisation=data.get("organisation"),
                                           user=data.get("user"), expires_at=expires_at)
                 except ValidationError as error:
-                    _errors_to_form(grant_form, error)
+                    errors_to_form(grant_form, error)
                 else:
                     messages.success(request, "Access granted.")
                     return redirect("library:access", resource.pk)
