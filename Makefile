@@ -10,7 +10,7 @@ MANAGE := $(BIN)/python manage.py
 # Tests keep their files apart from the demo's data directory.
 TEST_ENV := HUB_DATA_DIR=$(CURDIR)/.test-data
 
-.PHONY: system-libs proxy demo serve test test-postgres browser install install-test demo-code check lint clean
+.PHONY: system-libs proxy loadgen demo serve test test-postgres browser install install-test demo-code check lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,12 +70,20 @@ proxy:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nginx-light; \
 	fi
 
+## Debian's wrk for the load benchmark and its smoke test (bench/load.py).
+loadgen:
+	@if ! command -v wrk >/dev/null; then \
+	  echo "Installing Debian's wrk for the load benchmark"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk; \
+	fi
+
 ## Install what the tests need and run the whole suite, browser tests included.
-test: install-test browser proxy
+test: install-test browser proxy loadgen
 	$(TEST_ENV) $(BIN)/python -m pytest
 
 ## The same suite against PostgreSQL (HUB_DB_* say where; defaults suit a local server).
-test-postgres: install-test browser proxy
+test-postgres: install-test browser proxy loadgen
 	$(TEST_ENV) HUB_DB_ENGINE=postgresql $(BIN)/python -m pytest
 
 ## Static security checks: bandit (medium and high findings) and Django's deployment checklist.

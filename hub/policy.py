@@ -152,6 +152,21 @@ def can_edit_profile(user, profile: Profile) -> bool:
     return is_active(user) and profile.user_id == user.pk
 
 
+# --- A person's data ------------------------------------------------------------------------
+# Everyone signed in, applicants included, can download what the hub holds about them and
+# erase it. Staff can erase an account for someone who asks by other means (the command
+# `erase_person`); nobody downloads another person's data.
+
+def can_export_personal_data(user, person) -> bool:
+    return is_active(user) and person.pk == user.pk
+
+
+def can_erase_person(user, person) -> bool:
+    if user is None:  # the operator's command line
+        return True
+    return is_active(user) and (person.pk == user.pk or acts_as_staff(user))
+
+
 # --- Organisations and their members --------------------------------------------------------
 
 def can_view_organisation(user, organisation: Organisation) -> bool:
@@ -643,6 +658,100 @@ def can_publish_instrument(user) -> bool:
     return acts_as_staff(user)
 
 
+# --- Community: events ----------------------------------------------------------------------
+#
+# A published event is seen by its audience: everyone, or members of the hub. A cancelled one
+# stays visible to the same audience, marked as cancelled. Drafts are seen only by the people
+# who run the event: its organisation's editors and admins, the members named as its
+# organisers, and staff. They also see who registered (with any accessibility needs) and the
+# joining link; otherwise the joining link is shown only to people holding a confirmed place.
+# Members register; visitors and applicants see public events but cannot register.
+
+def _community():
+    from hub.community import models
+
+    return models
+
+
+def _event_runner_q(user) -> Q:
+    return Q(organisers=user) | Q(organisation_id__in=list(editor_org_ids(user)))
+
+
+def event_organisation_ids(user) -> set[int] | None:
+    """Organisations this person may run events for; None means any (staff)."""
+    if acts_as_staff(user):
+        return None
+    return editor_org_ids(user) if is_member(user) else set()
+
+
+def can_organise_events(user) -> bool:
+    """Create events: staff, and the editors and admins of an organisation."""
+    return acts_as_staff(user) or (is_member(user) and bool(editor_org_ids(user)))
+
+
+def can_manage_event(user, event) -> bool:
+    """Edit, cancel, read registrations, add notes afterwards."""
+    if acts_as_staff(user):
+        return True
+    if not is_member(user) or event.pk is None:
+        return False
+    return _matches(type(event), event, _event_runner_q(user))
+
+
+def managed_events(user, qs):
+    if acts_as_staff(user):
+        return qs
+    if not is_member(user):
+        return qs.none()
+    return qs.filter(pk__in=qs.model.objects.filter(_event_runner_q(user)).values("pk"))
+
+
+def _event_audiences(user) -> list[str]:
+    Audience = _community().Event.Audience
+    return [Audience.PUBLIC, Audience.MEMBERS] if is_member(user) else [Audience.PUBLIC]
+
+
+def can_view_event(user, event) -> bool:
+    Status = _community().Event.Status
+    if event.status in (Status.PUBLISHED, Status.CANCELLED) and \
+            event.audience in _event_audiences(user):
+        return True
+    return can_manage_event(user, event)
+
+
+def visible_events(user, qs):
+    if acts_as_staff(user):
+        return qs
+    Status = _community().Event.Status
+    rule = Q(status__in=[Status.PUBLISHED, Status.CANCELLED],
+             audience__in=_event_audiences(user))
+    if is_member(user):
+        rule |= Q(pk__in=qs.model.objects.filter(_event_runner_q(user)).values("pk"))
+    return qs.filter(rule)
+
+
+def can_register_for_event(user, event) -> bool:
+    """Ask for a place (whether one is free, and whether registration is open, the service
+    says with a reason)."""
+    return is_member(user) and can_view_event(user, event)
+
+
+def can_see_joining_link(user, event) -> bool:
+    if not event.online or not can_view_event(user, event):
+        return False
+    if can_manage_event(user, event):
+        return True
+    Registration = _community().Registration
+    return is_member(user) and event.status == event.Status.PUBLISHED and \
+        Registration.objects.filter(event=event, user=user,
+                                    status=Registration.Status.CONFIRMED).exists()
+
+
+def can_view_registrations(user, event) -> bool:
+    """The list of who registered, waiting order and accessibility needs: organisers only."""
+    return can_manage_event(user, event)
+
+
 # --- Who each address is for ----------------------------------------------------------------
 # Every URL pattern the hub answers, by name, in one of three classes. A test walks the URL
 # resolver and fails on any pattern missing here, and checks that a signed-out visitor gets no
@@ -662,18 +771,22 @@ URL_CLASSES: dict[str, str] = {
     "core:home": PUBLIC,
     "core:your_data": PUBLIC,
     "core:research": PUBLIC,
-    "core:community": PUBLIC,
     "core:healthz": PUBLIC,
+    "core:ping": PUBLIC,
     # People and organisations
     "members:apply": PUBLIC,
     "members:invitation_open": PUBLIC,
     "members:me": MEMBER,
     "members:profile_edit": MEMBER,
     "members:profile_detail": PUBLIC,
+    "members:directory": PUBLIC,
     "members:organisation_list": PUBLIC,
     "members:organisation_detail": PUBLIC,
     "members:organisation_edit": ROLE,
     "members:membership_leave": MEMBER,
+    "members:personal_data": MEMBER,
+    "members:personal_data_export": MEMBER,
+    "members:personal_data_erase": MEMBER,
     "members:organisation_manage": ROLE,
     "members:membership_role": ROLE,
     "members:membership_remove": ROLE,
@@ -738,6 +851,22 @@ URL_CLASSES: dict[str, str] = {
     "assessment:round_remind": ROLE,
     "assessment:round_close": ROLE,
     "assessment:programme_edit": ROLE,
+    # Community: events
+    "community:home": PUBLIC,
+    "community:event_detail": PUBLIC,
+    "community:calendar_feed": PUBLIC,
+    "community:subscribe": PUBLIC,
+    "community:subscription_confirm": PUBLIC,
+    "community:unsubscribe": PUBLIC,
+    "community:my_events": MEMBER,
+    "community:calendar": MEMBER,
+    "community:register": MEMBER,
+    "community:registration_cancel": MEMBER,
+    "community:event_new": ROLE,
+    "community:event_edit": ROLE,
+    "community:event_registrations": ROLE,
+    "community:event_cancel": ROLE,
+    "community:event_followup": ROLE,
     # Signing in and out (allauth), named one by one: a new allauth page must be classed here
     "account_login": PUBLIC,
     "account_signup": PUBLIC,

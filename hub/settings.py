@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "hub.members",
     "hub.library",
     "hub.assessment",
+    "hub.community",
 ]
 
 MIDDLEWARE = [
@@ -252,6 +253,35 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+
+def _s3_storage(bucket: str) -> dict:
+    """Uploaded files in an S3-compatible bucket (AWS, MinIO, Ceph, Garage...). Objects stay
+    private: the hub reads them and streams them through the views that check access."""
+    options = {
+        "bucket_name": bucket,
+        "location": env("S3_PREFIX", ""),
+        "default_acl": "private",
+        "querystring_auth": True,   # any URL made by mistake expires; none is ever shown
+        "file_overwrite": False,
+        # Reading an object spools it here; past 2 MB it goes to a temporary file, not memory.
+        "max_memory_size": 2 * 1024 * 1024,
+    }
+    optional = {"endpoint_url": "S3_ENDPOINT_URL", "region_name": "S3_REGION",
+                "addressing_style": "S3_ADDRESSING_STYLE",
+                # Unset, boto's usual chain applies: AWS_* variables, ~/.aws, instance roles.
+                "access_key": "S3_ACCESS_KEY_ID", "secret_key": "S3_SECRET_ACCESS_KEY"}
+    for key, name in optional.items():
+        if value := env(name):
+            options[key] = value
+    if sse := env("S3_SSE"):   # e.g. AES256, or aws:kms with the bucket's default key
+        options["object_parameters"] = {"ServerSideEncryption": sse}
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+if env("S3_BUCKET"):
+    STORAGES["default"] = _s3_storage(env("S3_BUCKET"))
+
 FILE_UPLOAD_PERMISSIONS = 0o640
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("hub.members.urls")),
     path("library/", include("hub.library.urls")),
     path("assessment/", include("hub.assessment.urls")),
+    path("community/", include("hub.community.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

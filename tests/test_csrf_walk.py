@@ -18,6 +18,9 @@ ALLOWLIST = {
     # OAI-PMH harvesters may POST their requests (the protocol allows it) without a session;
     # the endpoint only reads public metadata and changes nothing.
     "library:oai": "OAI-PMH accepts POST by protocol and changes no state",
+    # RFC 8058 one-click leaving: mail programs POST to the link in the List-Unsubscribe
+    # header with no session; the signed token in the address is what authorises it.
+    "community:unsubscribe": "mail programs' one-click unsubscribe POST carries no token",
 }
 
 
@@ -57,7 +60,9 @@ def test_allowlisted_views_are_really_exempt(staff_client):
     for name in ALLOWLIST:
         response = staff_client.post(by_name[name].path, {"verb": "Identify"})
         assert not _csrf_refused(response), name
-        assert response.status_code == 200
+        # The dummy arguments reach the view itself: OAI-PMH answers, a made-up leaving link
+        # is refused as invalid.
+        assert response.status_code in (200, 404), name
 
 
 @pytest.mark.django_db

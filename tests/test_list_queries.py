@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from hub.assessment import services as assessment
 from hub.assessment.models import Initiative, Perspective, Programme
+from hub.community import services as events
+from hub.community.tests.factories import EventFactory
 from hub.library.models import Resource, Tier
 from hub.library.tests.factories import ResourceFactory, add_text_file
 from hub.members.models import Membership
@@ -52,6 +54,10 @@ class World:
             round_ = assessment.open_round(self.editor, initiative, title=f"Round {n}",
                                            opens_at=timezone.now() - DAY,
                                            closes_at=timezone.now() + DAY)
+            event = EventFactory(title=f"Counted event {n}", organisation=self.org, capacity=2,
+                                 audience="members" if n % 2 else "public")
+            for _ in range(3):
+                events.registration_create(actor=UserFactory(), event=event)
             people = [MembershipFactory(organisation=self.org).user for _ in range(3)]
             assessment.invite_members(self.editor, round_, [p.email for p in people])
             key = next(iter(round_.instrument.indicators))
@@ -70,6 +76,8 @@ PAGES = [
     ("assessment:home", {}),
     ("programme", {}),
     ("compare", {}),
+    ("community:home", {}),
+    ("community:home", {"format": "hybrid"}),
 ]
 
 

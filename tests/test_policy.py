@@ -198,7 +198,7 @@ def test_organisation_list_counts_only_visible_members(client, world, actor):
     """Counts on the list page follow the same rule as the names."""
     client = _client_for(client, world, actor)
     response = client.get(reverse("members:organisation_list"))
-    gamma = next(o for o in response.context["organisations"] if o.pk == world.org_c.pk)
+    gamma = next(o for o in response.context["page"] if o.pk == world.org_c.pk)
     expected = sum(actor in PROFILE_VIEW[k] for k in ("public", "members", "private"))
     assert gamma.shown_members == expected
 

@@ -74,6 +74,11 @@ def test_serve_answers_and_its_worker_sends_mail(tmp_path):
         left = _manage("shell", "-c", "from hub.core.models import OutgoingEmail; "
                        "print(OutgoingEmail.objects.count())", env=env).stdout
         assert left.strip().splitlines()[-1] == "0", "a sent message must not be kept"
+        # The recurring weekly digest has its next run waiting, once.
+        waiting = _manage("shell", "-c", "from django_tasks_db.models import DBTaskResult; "
+                          "print(DBTaskResult.objects.filter(status='READY', task_path="
+                          "'hub.community.tasks.digest_weekly').count())", env=env).stdout
+        assert waiting.strip().splitlines()[-1] == "1"
     finally:
         server.send_signal(signal.SIGTERM)
         try:

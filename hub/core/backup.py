@@ -457,7 +457,9 @@ class _Target:
 def _target(data_dir, database: dict | None, storage: Storage | None) -> _Target:
     """Where a restore writes. Without ``data_dir``, the database and storage the settings
     name; with one, ``DATA_DIR/hub.sqlite3`` and ``DATA_DIR/files``, the layout the settings
-    give a data directory (on PostgreSQL the database always comes from the settings)."""
+    give a data directory (on PostgreSQL the database always comes from the settings).
+    Files kept in object storage go back to the storage the settings name either way: a data
+    directory never holds them."""
     from django.db import connections
 
     database = database or connections["default"].settings_dict
@@ -465,7 +467,9 @@ def _target(data_dir, database: dict | None, storage: Storage | None) -> _Target
     own = data_dir is None or Path(data_dir).resolve() == settings.DATA_DIR
     data_dir = settings.DATA_DIR if data_dir is None else Path(data_dir).resolve()
     if storage is None:
-        storage = default_storage if own else FileSystemStorage(location=data_dir / "files")
+        local = isinstance(default_storage, FileSystemStorage)
+        storage = FileSystemStorage(location=data_dir / "files") if local and not own else (
+            default_storage)
     sqlite_path = None
     if vendor == "sqlite":
         sqlite_path = Path(database["NAME"]) if own else data_dir / "hub.sqlite3"

@@ -69,6 +69,10 @@ class OutgoingEmail(models.Model):
     html = models.TextField(blank=True)
     to = models.JSONField()
     from_email = models.CharField(max_length=254, blank=True)
+    # Small text attachments (a calendar invitation): [{"filename", "content", "mimetype"}].
+    attachments = models.JSONField(default=list, blank=True)
+    # Extra headers, such as a mailing list's List-Unsubscribe.
+    headers = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
 

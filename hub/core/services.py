@@ -24,12 +24,20 @@ def audit_record(
 
 
 def email_queue(*, subject: str, body: str, to: list[str], from_email: str = "",
-                html: str = "") -> OutgoingEmail:
-    """Queue a message; the task worker sends it once the current transaction commits."""
+                html: str = "", attachments: list[dict] | None = None,
+                headers: dict[str, str] | None = None) -> OutgoingEmail:
+    """Queue a message; the task worker sends it once the current transaction commits.
+
+    ``attachments`` are small text files, each ``{"filename", "content", "mimetype"}``.
+    """
     from hub.core.tasks import email_send
 
+    attachments = [{"filename": str(item["filename"]), "content": str(item["content"]),
+                    "mimetype": str(item.get("mimetype") or "text/plain")}
+                   for item in attachments or []]
     email = OutgoingEmail.objects.create(subject=subject, body=body, to=to,
-                                         from_email=from_email or "", html=html or "")
+                                         from_email=from_email or "", html=html or "",
+                                         attachments=attachments, headers=headers or {})
     transaction.on_commit(lambda: email_send.enqueue(email_id=email.pk))
     return email
 

@@ -9,6 +9,15 @@ from hub.core.models import OutgoingEmail
 
 logger = logging.getLogger(__name__)
 
+# Functions that make sure a recurring task is waiting in the queue. Each app registers its
+# own with ``@recurring`` (the weekly digest, say); ``serve`` calls them all when it starts.
+RECURRING = []
+
+
+def recurring(ensure):
+    RECURRING.append(ensure)
+    return ensure
+
 
 @task()
 def email_send(*, email_id: int) -> None:
@@ -21,9 +30,12 @@ def email_send(*, email_id: int) -> None:
     if email is None:  # already sent by an earlier attempt
         return
     message = EmailMultiAlternatives(subject=email.subject, body=email.body,
-                                     from_email=email.from_email or None, to=email.to)
+                                     from_email=email.from_email or None, to=email.to,
+                                     headers=email.headers or None)
     if email.html:
         message.attach_alternative(email.html, "text/html")
+    for item in email.attachments or []:
+        message.attach(item["filename"], item["content"], item["mimetype"])
     try:
         message.send()
     except Exception:

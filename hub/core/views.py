@@ -1,5 +1,5 @@
 from django.db import connection
-from django.http import HttpResponseServerError, JsonResponse
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.cache import never_cache
@@ -8,9 +8,6 @@ AREAS = {
     "research": ("Research workspace",
                  "Studies with pseudonymised transcripts, coding by theme, comparison by group "
                  "and exchange with other qualitative-analysis tools."),
-    "community": ("Community and networking",
-                  "Events, discussion spaces for difficult conversations, ideas, briefings, "
-                  "consultations, success stories and funding leads."),
 }
 
 
@@ -33,6 +30,12 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def ping(request):
+    """The least a request can cost: no database, no session. The load benchmark's yardstick."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 def bad_request(request, exception=None):

@@ -102,3 +102,37 @@ class DeclineForm(forms.Form):
     reason = forms.CharField(
         label="Reason", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Shown to the applicant.")
+
+
+class ErasureForm(forms.Form):
+    """Erasure cannot be undone, so the person says so in words before it happens."""
+
+    confirm = forms.BooleanField(
+        label="I understand that my account will be closed and my data erased, and that this "
+              "cannot be undone.",
+        error_messages={"required": "Tick the box to confirm that you want your data erased."})
+
+
+class DirectoryForm(forms.Form):
+    """The directory's search and filters; every field is optional and bad values are named."""
+
+    q = forms.CharField(label="Search by name, organisation, expertise or bio", max_length=100,
+                        required=False)
+    sector = forms.ChoiceField(choices=[("", "Any sector"), *Sector.choices], required=False)
+    country = LazyTypedChoiceField(choices=[("", "Any country"), *countries], required=False)
+    expertise = forms.ModelChoiceField(queryset=None, required=False,
+                                       empty_label="Any expertise", to_field_name="name")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from hub.members.models import Expertise
+
+        self.fields["expertise"].queryset = Expertise.objects.all()
+
+
+class OrganisationFilterForm(forms.Form):
+    q = forms.CharField(label="Search by name or description", max_length=100, required=False)
+    kind = forms.ChoiceField(label="Type", choices=[("", "Any type"), *Organisation.Kind.choices],
+                             required=False)
+    country = LazyTypedChoiceField(choices=[("", "Any country"), *countries], required=False)
+    partners = forms.BooleanField(label="Partners of the hub only", required=False)

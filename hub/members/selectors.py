@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 
 from hub import policy
 from hub.core.models import AuditEvent
-from hub.members.models import Application, Membership, Organisation, Profile
+from hub.members.models import Application, Membership, Organisation, Profile, User
 
 
 def profile_get(*, user, pk: int) -> Profile:
@@ -80,3 +80,46 @@ def audit_list(*, user, organisation: Organisation | None = None, limit: int = 5
 
 def my_memberships(*, user):
     return Membership.objects.filter(user=user).select_related("organisation")
+
+
+def organisations_only_admin(*, user):
+    """Organisations that would be left without an administrator if ``user`` left."""
+    return Organisation.objects.filter(
+        memberships__user=user, memberships__role=Membership.Role.ADMIN).annotate(
+            admins=Count("memberships", filter=Q(memberships__role=Membership.Role.ADMIN))
+    ).filter(admins=1).order_by("name")
+
+
+def directory(*, user, q: str = "", sector: str = "", country: str = "", expertise=None):
+    """Members the viewer may see, found by words in their name, organisation, expertise or
+    bio, and filtered by sector, country and expertise. Applicants and closed accounts are
+    not listed."""
+    qs = policy.visible_profiles(user, Profile.objects.filter(
+        user__is_active=True, user__standing=User.Standing.MEMBER))
+    for word in q.split()[:8]:
+        tagged = Profile.expertise.through.objects.filter(
+            profile_id=OuterRef("pk"), expertise__name__icontains=word)
+        qs = qs.filter(Q(display_name__icontains=word) | Q(bio__icontains=word)
+                       | Q(organisation__name__icontains=word) | Exists(tagged))
+    if sector:
+        qs = qs.filter(sector=sector)
+    if country:
+        qs = qs.filter(country=country)
+    if expertise is not None:
+        qs = qs.filter(expertise=expertise)
+    return (qs.select_related("organisation").prefetch_related("expertise")
+            .order_by("display_name", "pk"))
+
+
+def organisation_search(*, user, q: str = "", kind: str = "", country: str = "",
+                        partners: bool = False):
+    qs = organisation_list(user=user)
+    for word in q.split()[:8]:
+        qs = qs.filter(Q(name__icontains=word) | Q(description__icontains=word))
+    if kind:
+        qs = qs.filter(kind=kind)
+    if country:
+        qs = qs.filter(country=country)
+    if partners:
+        qs = qs.filter(is_partner=True)
+    return qs.order_by("name")

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from hub import policy
 from hub.core.services import audit_record, email_queue
+from hub.members import personal_data
 from hub.members.models import (
     Application,
     Expertise,
@@ -333,3 +334,31 @@ def user_deactivate(*, user: User, actor: User) -> User:
     user.save(update_fields=["is_active"])
     audit_record(actor=actor, action="user.deactivate", target=user)
     return user
+
+
+# --- A person's data ------------------------------------------------------------------------
+
+def person_export(*, user: User, actor: User) -> dict:
+    """Everything the hub holds about ``user``, for them to download."""
+    _require(policy.can_export_personal_data(actor, user))
+    data = personal_data.export(user)
+    audit_record(actor=actor, action="person.export", target=user)
+    return data
+
+
+def person_erase(*, user: User, actor: User, via: str = "page") -> dict[str, int]:
+    """Erase ``user``'s data (see ``hub.members.personal_data``), record that it was done
+    (by whom and how, never what was removed), and return counts by holding."""
+    _require(policy.can_erase_person(actor, user))
+    by_themselves = actor is not None and actor.pk == user.pk
+    organisations = list(Organisation.objects.filter(
+        memberships__user=user, memberships__role=Membership.Role.ADMIN))
+    with transaction.atomic():
+        counts = personal_data.erase(user)
+        audit_record(actor=None if by_themselves else actor, action="person.erase",
+                     target=user, via=via, by_themselves=by_themselves)
+        # Their organisations' administrators can see that an administrator left.
+        for organisation in organisations:
+            audit_record(actor=None, action="membership.erased", target=user,
+                         organisation=organisation)
+    return counts

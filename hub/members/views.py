@@ -1,18 +1,28 @@
+from allauth.account.decorators import reauthentication_required
 from allauth.account.views import SignupView
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from hub import policy
+from hub.members import personal_data as personal_data_module
 from hub.members import selectors, services
 from hub.members.forms import (
     DeclineForm,
+    DirectoryForm,
+    ErasureForm,
     InvitationForm,
     MembershipRoleForm,
+    OrganisationFilterForm,
     OrganisationForm,
     ProfileForm,
     ReapplyForm,
@@ -126,6 +136,43 @@ def me(request):
     }, status=400 if reapply_form is not None and reapply_form.errors else 200)
 
 
+# --- A person's data ------------------------------------------------------------------------
+
+@login_required
+def personal_data(request, form=None):
+    return render(request, "members/personal_data.html", {
+        "summary": personal_data_module.summary(),
+        "only_admin_of": selectors.organisations_only_admin(user=request.user),
+        "form": form or ErasureForm(),
+    }, status=400 if form is not None and form.errors else 200)
+
+
+@login_required
+@reauthentication_required(allow_get=True)
+def personal_data_export(request):
+    if request.method != "POST":
+        return redirect("members:personal_data")
+    data = services.person_export(user=request.user, actor=request.user)
+    response = JsonResponse(data, encoder=DjangoJSONEncoder, json_dumps_params={"indent": 2})
+    stamp = timezone.now().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="my-hub-data-{stamp}.json"'
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@reauthentication_required(allow_get=True)
+def personal_data_erase(request):
+    if request.method != "POST":
+        return redirect("members:personal_data")
+    form = ErasureForm(request.POST)
+    if not form.is_valid():
+        return personal_data(request, form=form)
+    services.person_erase(user=request.user, actor=request.user)
+    logout(request)
+    return render(request, "members/personal_data_erased.html")
+
+
 @login_required
 def profile_edit(request):
     profile = getattr(request.user, "profile", None)
@@ -161,9 +208,38 @@ def profile_detail(request, pk):
 
 # --- Organisations --------------------------------------------------------------------------
 
+DIRECTORY_PAGE_SIZE = 24
+
+
+def _filtered(request, form_class):
+    """The filter form bound to the query string, and the values that passed its checks (a
+    bad value is named on the page and left out, the rest still apply)."""
+    form = form_class(request.GET or None)
+    if form.is_bound:
+        form.is_valid()
+    values = {name: value for name, value in getattr(form, "cleaned_data", {}).items()
+              if value not in (None, "")}
+    params = request.GET.copy()
+    params.pop("page", None)
+    return form, values, params.urlencode()
+
+
+def directory(request):
+    form, values, params = _filtered(request, DirectoryForm)
+    profiles = selectors.directory(user=request.user, **values)
+    page = Paginator(profiles, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "members/directory.html", {
+        "form": form, "page": page, "params": params, "filtered": bool(values),
+    }, status=400 if form.errors else 200)
+
+
 def organisation_list(request):
-    return render(request, "members/organisation_list.html",
-                  {"organisations": selectors.organisation_list(user=request.user)})
+    form, values, params = _filtered(request, OrganisationFilterForm)
+    organisations = selectors.organisation_search(user=request.user, **values)
+    page = Paginator(organisations, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "members/organisation_list.html", {
+        "form": form, "page": page, "params": params, "filtered": bool(values),
+    }, status=400 if form.errors else 200)
 
 
 def organisation_detail(request, slug):

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from hub.assessment import demo as assessment_demo
+from hub.community import demo as community_demo
 from hub.core.models import AuditEvent
 from hub.core.services import audit_record
 from hub.library import demo as library_demo
@@ -37,6 +38,7 @@ class Command(BaseCommand):
             sign_ins = members_demo.load()
             resources = library_demo.load()
             assessment = assessment_demo.load()
+            events = community_demo.load()
             if not has_marker:
                 audit_record(actor=None, action=MARKER)
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
@@ -44,6 +46,8 @@ class Command(BaseCommand):
                           "access requests and grants.")
         self.stdout.write(f"Assessment: {assessment['initiatives']} initiatives in a programme, "
                           "with rounds, results over time and an open round.")
+        self.stdout.write(f"Community: {events} events, among them the launch conference and a "
+                          "full workshop with a waiting list.")
         if assessment["link"]:
             self.stdout.write("Answer the open round without an account through this private "
                               "link (it works once):\n  " + settings.SITE_URL

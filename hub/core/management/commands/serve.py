@@ -54,6 +54,8 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        if not no_tasks:
+            self._schedule_recurring_tasks()
         recover_every, recovered_at = min(30.0, settings.TASK_STALE_SECONDS), 0.0
         try:
             while not stopping and all(child.poll() is None for child in children):
@@ -73,6 +75,16 @@ class Command(BaseCommand):
         failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
         if failed and not stopping:
             sys.exit(1)
+
+    def _schedule_recurring_tasks(self):
+        """Each recurring task (the weekly digest) has its next run waiting in the queue."""
+        from django.db import close_old_connections
+
+        from hub.core.tasks import RECURRING
+
+        for ensure in RECURRING:
+            ensure()
+        close_old_connections()
 
     def _requeue_stale_tasks(self):
         """Tasks whose worker died mid-way go back to the queue: checked at start, then every

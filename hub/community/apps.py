@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class CommunityConfig(AppConfig):
+    name = "hub.community"
+    label = "community"
+    verbose_name = "Community and networking"
+
+    def ready(self):
+        # Registers the weekly digest with the recurring tasks that `serve` keeps scheduled.
+        from hub.community import mailing  # noqa: F401

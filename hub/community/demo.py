@@ -1,0 +1,164 @@
+"""Fictional events for the demo: the hub's launch conference (hybrid, with an agenda and
+access information), past events with notes and library items, and a small workshop that is
+full with people waiting. Every name and place is invented."""
+
+import uuid
+from datetime import timedelta
+
+from django.utils import timezone
+
+from hub.community.models import AgendaItem, Event, Registration
+from hub.library.models import Resource
+from hub.members.demo import email_for
+from hub.members.models import Organisation, User
+
+POLICE, FORUM, YOUTH = ("northfield-police", "eastgate-community-forum",
+                        "riverside-youth-association")
+UNIVERSITY, COUNCIL = "northfield-university-ccsr", "northfield-council-safer-communities"
+
+LAUNCH = "Launch conference: Police and Communities in Partnership"
+LAUNCH_AGENDA = [
+    ("09:30", "Arrival, coffee and registration", ""),
+    ("10:00", "Welcome and why the hub exists", "Priya Sharma, Northfield City Council"),
+    ("10:20", "Community-focussed or community-targeted? The research behind the model",
+     "Dr Helen Price, University of Northfield"),
+    ("11:15", "Panel: what partnership looks like from the neighbourhood",
+     "Yasmin Haddad, Inspector Dana Whitfield and Bilal Hussain"),
+    ("12:30", "Lunch (vegetarian and halal options, labelled)", ""),
+    ("13:30", "Workshops: the library, engagement assessment, and running events", ""),
+    ("15:00", "What next, together", "Morgan Ellis, hub staff"),
+]
+
+# title, organisation, organiser key, days from now, hours long, format, audience, capacity
+EVENTS = [
+    dict(title=LAUNCH, org=COUNCIL, by="council", days=21, hours=6, format="hybrid",
+         audience="public", capacity=120,
+         summary="A day to open the hub: the research, the people, and how to use it together.",
+         venue="Northfield Central Library, Lecture Theatre",
+         address="1 Market Square\nNorthfield NF1 2AB",
+         link="https://meet.example.org/hub-launch",
+         accessibility="Step-free entrance from Market Square and lifts to every floor. Hearing "
+                       "loop in the lecture theatre; live captions for the online stream. A "
+                       "quiet room is on the first floor and a prayer room on the ground floor. "
+                       "Accessible toilets on every floor. Tell us anything else you need when "
+                       "you register."),
+    dict(title="Youth voice workshop: building an advisory panel", org=YOUTH, by="youth.admin",
+         days=10, hours=2, format="in_person", audience="members", capacity=3,
+         summary="A small, hands-on session on setting up a youth advisory panel with local "
+                 "police.",
+         venue="Riverside Youth Centre, Room 2", address="14 Canal Street\nNorthfield NF4 7QR",
+         accessibility="Ground floor, step-free. Accessible toilet next to the room."),
+    dict(title="Online briefing: sharing restricted material through the library",
+         org=UNIVERSITY, by="researcher", days=35, hours=1, format="online",
+         audience="members", capacity=None,
+         summary="How partners decide together who may open sensitive files.",
+         link="https://meet.example.org/library-briefing",
+         accessibility="Live captions; slides sent beforehand on request."),
+    dict(title="Eastgate spring listening session", org=FORUM, by="forum.editor", days=-40,
+         hours=2, format="in_person", audience="public", capacity=60,
+         summary="Residents, councillors and officers talked through local concerns.",
+         venue="Eastgate Community Hall", address="3 Eastgate Road\nNorthfield NF2 3CD",
+         accessibility="Step-free access; hearing loop.",
+         notes="Around forty residents came. The main themes were trust after last year's "
+               "incidents, more youth provision in the evenings, and how the forum reports "
+               "back. The forum agreed to publish its notes and to hold the next session in "
+               "Riverside.",
+         resources=["Eastgate Community Forum: Notes from the Spring Listening Sessions 2026",
+                    "Listening Before Acting: A Toolkit for Open Community Safety Meetings"]),
+    dict(title="Partnership review seminar: the Eastgate schools programme", org=POLICE,
+         by="police.admin", days=-75, hours=3, format="hybrid", audience="members",
+         capacity=40, summary="Findings of the review, discussed with partners.",
+         venue="Northfield Police Community Room", address="20 Station Road\nNorthfield NF1 5EF",
+         link="https://meet.example.org/schools-review",
+         accessibility="Step-free access via the side entrance; captions online.",
+         notes="The review's recommendations were discussed with schools and parents. Partners "
+               "asked for the data tables, which are in the library for members of partner "
+               "organisations.",
+         resources=["Partnership Review of the Eastgate Schools Programme, 2023–2025",
+                    "Community-Focussed or Community-Targeted? A Practitioner's Guide to the "
+                    "Engagement Model"]),
+]
+
+
+def load() -> int:
+    """Create the demo events once; return how many there are."""
+    orgs = {org.slug: org for org in Organisation.objects.filter(
+        slug__in=[POLICE, FORUM, YOUTH, UNIVERSITY, COUNCIL])}
+    people = {user.email: user for user in User.objects.filter(email__endswith="demo.example.org")}
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    for spec in EVENTS:
+        if Event.objects.filter(title=spec["title"]).exists():
+            continue
+        _build(spec, orgs, people, now)
+    return Event.objects.filter(title__in=[spec["title"] for spec in EVENTS]).count()
+
+
+def _build(spec, orgs, people, now) -> Event:
+    from hub.community.services import _unique_slug
+
+    organiser = people[email_for(spec["by"])]
+    starts = (now + timedelta(days=spec["days"])).replace(hour=10)
+    event = Event.objects.create(
+        title=spec["title"], slug=_unique_slug(spec["title"]), summary=spec["summary"],
+        description=spec["summary"], format=spec["format"], starts_at=starts,
+        ends_at=starts + timedelta(hours=spec["hours"]), venue=spec.get("venue", ""),
+        address=spec.get("address", ""), joining_link=spec.get("link", ""),
+        accessibility=spec["accessibility"], capacity=spec["capacity"],
+        audience=spec["audience"], organisation=orgs[spec["org"]],
+        status=Event.Status.PUBLISHED, notes=spec.get("notes", ""), created_by=organiser)
+    event.organisers.add(organiser)
+    if spec["title"] == LAUNCH:
+        AgendaItem.objects.bulk_create(
+            AgendaItem(event=event, position=n, time=at, title=title, speaker=speaker)
+            for n, (at, title, speaker) in enumerate(LAUNCH_AGENDA, 1))
+        _register(event, people, ["forum.member", "police.officer", "parents.member"])
+    if spec["capacity"] == 3:
+        # Full, with two people waiting in order.
+        _register(event, people, ["forum.member", "police.officer", "parents.member",
+                                  "youthworker", "forum.admin"])
+    if spec.get("resources"):
+        event.resources.set(Resource.objects.filter(title__in=spec["resources"]))
+    if spec["days"] < 0:
+        _register(event, people, ["forum.member", "parents.member"])
+    return event
+
+
+def _register(event, people, keys) -> None:
+    confirmed = event.registrations.filter(status=Registration.Status.CONFIRMED).count()
+    for n, key in enumerate(keys):
+        room = event.capacity is None or confirmed < event.capacity
+        Registration.objects.create(
+            event=event, user=people[email_for(key)],
+            status=Registration.Status.CONFIRMED if room else Registration.Status.WAITING,
+            requested_at=timezone.now() - timedelta(hours=len(keys) - n),
+            confirmed_at=timezone.now() if room else None)
+        confirmed += room
+
+
+def bulk_events(count: int) -> None:
+    """``count`` published, public events in the coming year, for load tests. Needs at least
+    one organisation."""
+    organisation = Organisation.objects.order_by("pk").first()
+    if organisation is None:
+        organisation = Organisation.objects.create(name="Bulk events organisation",
+                                                   slug=f"bulk-events-{uuid.uuid4().hex[:8]}",
+                                                   kind=Organisation.Kind.OTHER, country="GB")
+    now = timezone.now().replace(second=0, microsecond=0)
+    run = uuid.uuid4().hex[:8]
+    formats = list(Event.Format.values)
+    batch = []
+    for n in range(count):
+        starts = now + timedelta(days=1 + n % 365, hours=n % 9)
+        fmt = formats[n % len(formats)]
+        batch.append(Event(
+            title=f"Partnership meeting {n + 1}", slug=f"bulk-{run}-{n + 1}",
+            summary="A regular meeting of police and community partners.",
+            format=fmt, starts_at=starts, ends_at=starts + timedelta(hours=2),
+            venue="" if fmt == Event.Format.ONLINE else "Community centre",
+            joining_link="https://meet.example.org/bulk" if fmt != Event.Format.IN_PERSON else "",
+            capacity=None if n % 3 == 0 else 50, audience=Event.Audience.PUBLIC,
+            organisation=organisation, status=Event.Status.PUBLISHED, published_at=now))
+        if len(batch) >= 1000:
+            Event.objects.bulk_create(batch)
+            batch = []
+    Event.objects.bulk_create(batch)
