@@ -39,8 +39,8 @@ SEARCH_WORD = "community"  # among the commonest words of the generated library
 P95_LIMIT_MS = 150
 THROUGHPUT_SHARE = 0.5
 LIST_PAGES = ("library_search", "events")
-# The events list's name; the community area's front page lists events while it has nothing else.
-EVENT_URL_NAMES = ("community:event_list", "community:events", "community:home")
+# The events list: the community area's front page lists events while it has nothing else.
+EVENT_URL_NAMES = ("community:home",)
 WARM_UP = 4  # requests per page before timing, so both web workers have loaded their code
 
 # wrk's own report gives p50/75/90/99; this script prints p95 too, and counts the answers
@@ -155,7 +155,8 @@ def pages(member) -> dict[str, tuple[str, bool]]:
     resource = (Resource.objects.filter(status="published", metadata_tier="members",
                                         organisation__slug__startswith="bench-")
                 .order_by("pk").first())
-    found = {"trivial": ("/ping", False), "home": ("/", False),
+    found = {"trivial": ("/ping", False), "trivial_member": ("/ping", True),
+             "home": ("/", False),
              "library_search": (f"/library/?q={SEARCH_WORD}", True),
              "resource": (f"/library/{resource.pk}/", True)}
     events = events_url()[1]
@@ -170,7 +171,7 @@ def check(server, member, cookie, found):
     for name, (path, signed_in) in found.items():
         for _ in range(WARM_UP):
             body = server.get(path, cookie if signed_in else None)
-        if signed_in and "Sign out" not in body:
+        if signed_in and not name.startswith("trivial") and "Sign out" not in body:
             raise RuntimeError(f"{name} ({path}) does not show a signed-in page")
     total = library_search.service_total(member, {"text": SEARCH_WORD}, None)
     if not total or f"{total} resource" not in server.get(found["library_search"][0], cookie):
@@ -226,8 +227,10 @@ def settle(server, limit=30):
 
 
 def measure(server, cookie, found, *, seconds, connections, script) -> tuple[dict, dict]:
-    """wrk on each page in turn, the trivial view first and last. Returns (trivial runs,
-    pages), each page with its throughput as a share of the trivial view's mean."""
+    """wrk on each page in turn, the trivial view first and last, both as a visitor and
+    signed in as the member (a signed-in request reads the session and the person, whatever
+    the view). Returns (trivial runs, pages), each page with its throughput as a share of the
+    trivial view's mean for the same kind of visitor, and of the visitor's trivial view."""
     base = f"http://127.0.0.1:{server.port}"
 
     def run(name):
@@ -238,14 +241,20 @@ def measure(server, cookie, found, *, seconds, connections, script) -> tuple[dic
                         cookie=cookie if signed_in else None)
         return {"path": path, "signed_in": signed_in, **figures}
 
-    trivial = {"first": run("trivial")}
-    measured = {name: run(name) for name in found if name != "trivial"}
+    trivial = {"first": run("trivial"), "member_first": run("trivial_member")}
+    measured = {name: run(name) for name in found if not name.startswith("trivial")}
+    trivial["member_last"] = run("trivial_member")
     trivial["last"] = run("trivial")
     mean = (trivial["first"]["requests_per_second"]
             + trivial["last"]["requests_per_second"]) / 2
+    member_mean = (trivial["member_first"]["requests_per_second"]
+                   + trivial["member_last"]["requests_per_second"]) / 2
     trivial["mean_requests_per_second"] = round(mean, 1)
+    trivial["member_mean_requests_per_second"] = round(member_mean, 1)
     for figures in measured.values():
-        figures["ratio_to_trivial"] = round(figures["requests_per_second"] / mean, 3)
+        same_kind = member_mean if figures["signed_in"] else mean
+        figures["ratio_to_trivial"] = round(figures["requests_per_second"] / same_kind, 3)
+        figures["ratio_to_visitor_trivial"] = round(figures["requests_per_second"] / mean, 3)
     measured.setdefault("events", None)
     return trivial, measured
 
@@ -271,8 +280,9 @@ def print_table(trivial, measured, settings):
           f"({settings['wrk']})")
     print(f"{'page':<16} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
           f"{'errors':>7} {'ratio':>6}")
-    rows = [("trivial (first)", trivial["first"]), *measured.items(),
-            ("trivial (last)", trivial["last"])]
+    rows = [("trivial (first)", trivial["first"]),
+            ("trivial, member", trivial["member_first"]), *measured.items(),
+            ("trivial, member", trivial["member_last"]), ("trivial (last)", trivial["last"])]
     for name, f in rows:
         if f is None:
             print(f"{name:<16} not available")
@@ -280,9 +290,10 @@ def print_table(trivial, measured, settings):
         ratio = f"{f['ratio_to_trivial']:.2f}" if "ratio_to_trivial" in f else ""
         print(f"{name:<16} {f['requests_per_second']:>8.1f} {f['p50_ms']:>8.1f} "
               f"{f['p95_ms']:>8.1f} {f['p99_ms']:>8.1f} {f['errors']:>7} {ratio:>6}")
-    print(f"trivial view mean: {trivial['mean_requests_per_second']:.1f} req/s")
-    for name, f in [("trivial (first)", trivial["first"]), *measured.items(),
-                    ("trivial (last)", trivial["last"])]:
+    print(f"trivial view mean: {trivial['mean_requests_per_second']:.1f} req/s as a visitor, "
+          f"{trivial['member_mean_requests_per_second']:.1f} req/s signed in (a page's ratio "
+          "is to the trivial view for the same kind of visitor)")
+    for name, f in rows:
         if f and f["errors"]:
             print(f"ERRORS on {name}: {f['non_2xx']} answers not 2xx, socket errors "
                   + ", ".join(f"{k} {v}" for k, v in f["socket_errors"].items()))
@@ -336,8 +347,8 @@ def main(argv=None):
                 "wrk_threads": min(THREADS, args.connections), "seconds": seconds,
                 "quick": args.quick, "wrk": version}
     print_table(trivial, measured, settings)
-    errors = sum(f["errors"] for f in [trivial["first"], trivial["last"], *measured.values()]
-                 if f)
+    runs = [trivial[k] for k in ("first", "member_first", "member_last", "last")]
+    errors = sum(f["errors"] for f in [*runs, *measured.values()] if f)
     summary = {
         "benchmark": "load", **settings,
         "rows": {k: data[k] for k in ("resources", "generated_resources", "members",

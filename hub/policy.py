@@ -730,6 +730,18 @@ def visible_events(user, qs):
     return qs.filter(rule)
 
 
+def events_audience(user) -> str | None:
+    """A name for everyone who sees exactly the same events as this person, so one rendered
+    list can serve them all; None for those who also see events they run (drafts)."""
+    if acts_as_staff(user):
+        return None
+    if not is_member(user):
+        return "visitors"
+    if editor_org_ids(user) or _community().Event.objects.filter(organisers=user).exists():
+        return None
+    return "members"
+
+
 def can_register_for_event(user, event) -> bool:
     """Ask for a place (whether one is free, and whether registration is open, the service
     says with a reason)."""

@@ -134,6 +134,10 @@ if DB_ENGINE == "sqlite":
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
             },
+            # Opening a connection (its pragmas and Django's SQL functions) costs more than a
+            # page's queries, so each web process keeps its own open between requests.
+            "CONN_MAX_AGE": int(env("DB_CONN_MAX_AGE", "600")),
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 elif DB_ENGINE == "postgresql":
@@ -159,7 +163,15 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "hub_cache",
-    }
+    },
+    # Rendered fragments that many people share ({% cache %}), kept in each web process: their
+    # keys hold a version from the shared cache above, so every process stops using a copy as
+    # soon as what it shows changes (see hub/core/fragments.py).
+    "template_fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "hub-fragments",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
 }
 
 # --- Accounts -------------------------------------------------------------------------------

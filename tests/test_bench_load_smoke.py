@@ -31,15 +31,17 @@ def test_bench_load_quick_run_ends_with_json_figures():
     assert SETTINGS <= set(summary)
     assert summary["engine"] == "sqlite" and summary["workers"] == 2
     assert set(summary["pages"]) == PAGES
-    runs = [summary["trivial"]["first"], summary["trivial"]["last"]]
-    runs += [figures for name, figures in summary["pages"].items()
-             if figures is not None or name != "events"]  # the events list may not exist yet
+    runs = [summary["trivial"][k] for k in ("first", "member_first", "member_last", "last")]
+    runs += list(summary["pages"].values())
     for figures in runs:
         assert FIGURES <= set(figures)
         assert figures["requests"] > 0
         assert figures["errors"] == 0, figures
         assert set(figures["socket_errors"].values()) == {0}
     assert summary["trivial"]["mean_requests_per_second"] > 0
+    assert summary["trivial"]["member_mean_requests_per_second"] > 0
+    for figures in summary["pages"].values():
+        assert figures["ratio_to_trivial"] > 0 and figures["ratio_to_visitor_trivial"] > 0
     assert {t["page"] for t in summary["targets"]} == PAGES
     for target in summary["targets"]:
         assert isinstance(target["throughput_half_of_trivial"], bool)

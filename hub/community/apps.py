@@ -8,4 +8,6 @@ class CommunityConfig(AppConfig):
 
     def ready(self):
         # Registers the weekly digest with the recurring tasks that `serve` keeps scheduled.
-        from hub.community import mailing  # noqa: F401
+        from hub.community import caching, mailing  # noqa: F401
+
+        caching.connect()

@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from hub.community import caching
 from hub.community.models import AgendaItem, Event, Registration
+from hub.core import fragments
 from hub.library.models import Resource
 from hub.members.demo import email_for
 from hub.members.models import Organisation, User
@@ -162,3 +164,4 @@ def bulk_events(count: int) -> None:
             Event.objects.bulk_create(batch)
             batch = []
     Event.objects.bulk_create(batch)
+    fragments.bump(caching.EVENTS)  # bulk_create sends no signals

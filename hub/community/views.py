@@ -5,28 +5,43 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from hub import policy
-from hub.community import ics, selectors, services
+from hub.community import caching, ics, selectors, services
 from hub.community.forms import EventForm, FollowupForm, RegisterForm
 from hub.community.models import CalendarFeed, Event, Registration, token_hash
+from hub.core import fragments
 from hub.core.forms import errors_to_form
 
 PAGE_SIZE = 20
 
 
 def home(request):
-    """The community area's front page: events for now."""
+    """The community area's front page: events for now.
+
+    The list is rendered once for everyone in the same audience and kept for a minute, or
+    until an event changes; the page of results is only worked out when it is rendered.
+    """
     when = "past" if request.GET.get("when") == "past" else "upcoming"
     format_ = request.GET.get("format", "")
-    events = selectors.event_list(user=request.user, when=when, format=format_)
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    format_ = format_ if format_ in Event.Format.values else ""
+    number = request.GET.get("page", "1")
+    audience = policy.events_audience(request.user)
+
+    def page():
+        events = selectors.event_list(user=request.user, when=when, format=format_)
+        return Paginator(events, PAGE_SIZE).get_page(number)
+
     return render(request, "community/home.html", {
-        "page": page, "when": when, "format": format_ if format_ in Event.Format.values else "",
-        "formats": Event.Format.choices,
+        "page": SimpleLazyObject(page),
+        "when": when, "format": format_, "formats": Event.Format.choices,
         "can_organise": policy.can_organise_events(request.user),
+        "list_cache": audience and (audience, when, format_, number[:8],
+                                    fragments.version(caching.EVENTS)),
+        "fragment_seconds": fragments.FRAGMENT_SECONDS,
     })
 
 
