@@ -24,6 +24,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.test import Client
 from django.urls import reverse
 
@@ -160,6 +162,17 @@ def docx_bytes(text: str) -> bytes:
     return buffer.getvalue()
 
 
+def close_stream(response) -> None:
+    """Close a streamed download's file, as the server would once it is sent, without the
+    end-of-request signal that would close the test's database connection (Django's test
+    client holds that signal back in the same way)."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+
+
 def local_files() -> list[Path]:
     root = Path(django_settings.MEDIA_ROOT)
     return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
@@ -195,7 +208,7 @@ def test_upload_goes_to_the_bucket_and_is_streamed_only_to_permitted_readers(
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == data
     assert response["Cache-Control"] == "private, no-store"
-    response.close()
+    close_stream(response)
 
     outsider = UserFactory()  # a member of the hub, in no partner organisation
     assert signed_in(outsider).get(url).status_code == 404
