@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.management import call_command
 
 from hub.core.services import audit_record
@@ -33,6 +33,7 @@ def _test_settings(request, settings, tmp_path):
     uses_db = {"db", "transactional_db", "live_server"} & set(request.fixturenames)
     if uses_db or request.node.get_closest_marker("django_db"):
         cache.clear()
+        caches["template_fragments"].clear()  # shared fragments, kept in this process
 
 
 @pytest.fixture(autouse=True)

@@ -764,6 +764,220 @@ def can_view_registrations(user, event) -> bool:
     return can_manage_event(user, event)
 
 
+# --- Community: discussion spaces -----------------------------------------------------------
+#
+# Spaces are for members of the hub only. An open space is seen by every member; an
+# invitation-only space by its members and the people invited to it, and by hub staff, who
+# look after the hub and are the only ones who may reveal a pseudonym. To everyone else an
+# invitation-only space does not exist: every page, list, search and notification answers as
+# for a missing one. A member posts once they have joined and accepted the ground rules.
+#
+# Posts: a visible post is read by everyone who sees the space. A post waiting for approval,
+# hidden after flags or removed is read only by its author and the space's moderators (others
+# see that a post was hidden or removed, never one that waits). Moderators of a space are its
+# members with the moderator role (like editors, they need no two-step sign-in: the power stays
+# inside their space); hub moderators moderate every open space; staff every space. A thread
+# whose first post waits, or was turned down, is seen by its author and the moderators.
+# In a pseudonymous space nobody sees who wrote a post, moderators and staff included: staff
+# may reveal it, giving a reason that is recorded and shown to the space (see
+# hub/community/spaces.py for how the audit trail keeps the same promise).
+# Under the Chatham House rule, nothing from the space is exported or quoted into another one.
+
+def _space_q(user) -> Q:
+    """Spaces the member belongs to (and has not left) or is invited to."""
+    SpaceMembership = _community().SpaceMembership
+    SpaceInvitation = _community().SpaceInvitation
+    joined = SpaceMembership.objects.filter(user=user, left_at=None).values("space_id")
+    invited = SpaceInvitation.objects.filter(user=user).values("space_id")
+    return Q(pk__in=joined) | Q(pk__in=invited)
+
+
+def space_membership(user, space):
+    """The person's current membership of the space (None when they never joined or left)."""
+    if not is_member(user) or space.pk is None:
+        return None
+    cache = getattr(user, "_hub_space_memberships", None)
+    if cache is None:
+        cache = user._hub_space_memberships = {}
+    if space.pk not in cache:
+        cache[space.pk] = _community().SpaceMembership.objects.filter(
+            space=space, user=user, left_at=None).first()
+    return cache[space.pk]
+
+
+def forget_space_memberships(user) -> None:
+    """Drop the memberships remembered above, after one changed."""
+    if user is not None and hasattr(user, "_hub_space_memberships"):
+        delattr(user, "_hub_space_memberships")
+
+
+def is_invited_to_space(user, space) -> bool:
+    return is_member(user) and _community().SpaceInvitation.objects.filter(
+        space=space, user=user).exists()
+
+
+def can_create_space(user) -> bool:
+    """Hub staff and moderators, and an organisation's admins (for their organisation)."""
+    return acts_as_staff(user) or acts_as_moderator(user) or bool(admin_org_ids(user))
+
+
+def space_organisation_ids(user) -> set[int] | None:
+    """Organisations a person may run a space for; None means any (or none)."""
+    if acts_as_staff(user) or acts_as_moderator(user):
+        return None
+    return admin_org_ids(user)
+
+
+def can_view_space(user, space) -> bool:
+    if not is_member(user):
+        return False
+    if space.is_open or acts_as_staff(user):
+        return True
+    return space_membership(user, space) is not None or is_invited_to_space(user, space)
+
+
+def visible_spaces(user, qs):
+    if not is_member(user):
+        return qs.none()
+    if acts_as_staff(user):
+        return qs
+    Visibility = _community().Space.Visibility
+    return qs.filter(Q(visibility=Visibility.OPEN) | _space_q(user))
+
+
+def can_join_space(user, space) -> bool:
+    """Join (or come back): any member for an open space; the invited for the others."""
+    if space_membership(user, space) is not None or not can_view_space(user, space):
+        return False
+    return space.is_open or is_invited_to_space(user, space)
+
+
+def can_post_in_space(user, space) -> bool:
+    membership = space_membership(user, space)
+    return membership is not None and membership.has_accepted_rules(space)
+
+
+def can_moderate_space(user, space) -> bool:
+    if not is_member(user):
+        return False
+    if acts_as_staff(user) or (space.is_open and acts_as_moderator(user)):
+        return True
+    membership = space_membership(user, space)
+    return membership is not None and membership.is_moderator
+
+
+def moderated_spaces(user, qs):
+    if not is_member(user):
+        return qs.none()
+    if acts_as_staff(user):
+        return qs
+    SpaceMembership = _community().SpaceMembership
+    own = SpaceMembership.objects.filter(user=user, left_at=None,
+                                         role=SpaceMembership.Role.MODERATOR)
+    rule = Q(pk__in=own.values("space_id"))
+    if acts_as_moderator(user):
+        rule |= Q(visibility=_community().Space.Visibility.OPEN)
+    return qs.filter(rule)
+
+
+def can_manage_space(user, space) -> bool:
+    """Change the space's settings and rules, invite people, change members' roles: the
+    space's moderators and hub staff."""
+    if acts_as_staff(user):
+        return True
+    membership = space_membership(user, space)
+    return membership is not None and membership.is_moderator
+
+
+def can_view_thread(user, thread) -> bool:
+    space = thread.space
+    if not can_view_space(user, space):
+        return False
+    if thread.state == thread.State.VISIBLE or can_moderate_space(user, space):
+        return True
+    # Its author sees a thread while it waits, and after a moderator turned it down.
+    membership = space_membership(user, space)
+    return membership is not None and thread.created_by_id == membership.pk
+
+
+def visible_threads(user, qs):
+    """Threads in spaces the person sees: visible ones, plus those waiting or removed in
+    spaces they moderate, plus their own in any state."""
+    if not is_member(user):
+        return qs.none()
+    models = _community()
+    spaces = visible_spaces(user, models.Space.objects.all()).values("pk")
+    moderated = moderated_spaces(user, models.Space.objects.all()).values("pk")
+    mine = models.SpaceMembership.objects.filter(user=user, left_at=None).values("pk")
+    rule = (Q(state=models.Thread.State.VISIBLE) | Q(space__in=moderated)
+            | Q(created_by__in=mine))
+    return qs.filter(rule, space__in=spaces)
+
+
+def can_read_post(user, post) -> bool:
+    """Read the post's text (others see only that a hidden or removed post was there)."""
+    thread = post.thread
+    if not can_view_thread(user, thread):
+        return False
+    if post.state == post.State.VISIBLE or can_moderate_space(user, thread.space):
+        return True
+    membership = space_membership(user, thread.space)
+    return membership is not None and post.author_id == membership.pk
+
+
+def readable_posts(user, qs):
+    if not is_member(user):
+        return qs.none()
+    models = _community()
+    threads = visible_threads(user, models.Thread.objects.all()).values("pk")
+    moderated = moderated_spaces(user, models.Space.objects.all()).values("pk")
+    mine = models.SpaceMembership.objects.filter(user=user, left_at=None).values("pk")
+    rule = (Q(state=models.Post.State.VISIBLE) | Q(thread__space__in=moderated)
+            | Q(author__in=mine))
+    return qs.filter(rule, thread__in=threads)
+
+
+def can_reply_in_thread(user, thread) -> bool:
+    return (can_view_thread(user, thread) and thread.state == thread.State.VISIBLE
+            and not thread.locked and can_post_in_space(user, thread.space))
+
+
+def can_flag_post(user, post) -> bool:
+    """Flag a visible post of someone else's, as a member of its space. (Whether this person
+    has flagged it already, the service says with a reason.)"""
+    membership = space_membership(user, post.thread.space)
+    return (membership is not None and post.state == post.State.VISIBLE
+            and can_view_thread(user, post.thread) and post.author_id != membership.pk)
+
+
+def can_export_thread(user, thread) -> bool:
+    return can_view_thread(user, thread) and not thread.space.chatham_house
+
+
+def can_quote_post(user, post, into_space) -> bool:
+    """Quote a post into a thread of ``into_space``: never out of a Chatham House space."""
+    source = post.thread.space
+    if post.state != post.State.VISIBLE or not can_read_post(user, post):
+        return False
+    if source.chatham_house and into_space.pk != source.pk:
+        return False
+    return can_post_in_space(user, into_space)
+
+
+def can_view_moderation_log(user, space) -> bool:
+    """The log of moderators' actions is open to everyone who sees the space."""
+    return can_view_space(user, space)
+
+
+def can_reveal_identity(user, space) -> bool:
+    return space.pseudonymous and acts_as_staff(user)
+
+
+def shows_identity(space) -> bool:
+    """Whether pages name the authors of the space's posts (never in a pseudonymous one)."""
+    return not space.pseudonymous
+
+
 # --- Who each address is for ----------------------------------------------------------------
 # Every URL pattern the hub answers, by name, in one of three classes. A test walks the URL
 # resolver and fails on any pattern missing here, and checks that a signed-out visitor gets no
@@ -879,6 +1093,27 @@ URL_CLASSES: dict[str, str] = {
     "community:event_registrations": ROLE,
     "community:event_cancel": ROLE,
     "community:event_followup": ROLE,
+    # Community: discussion spaces
+    "community:space_list": MEMBER,
+    "community:notifications": MEMBER,
+    "community:space_detail": MEMBER,
+    "community:space_join": MEMBER,
+    "community:space_leave": MEMBER,
+    "community:space_log": MEMBER,
+    "community:thread_new": MEMBER,
+    "community:thread_detail": MEMBER,
+    "community:thread_export": MEMBER,
+    "community:post_reply": MEMBER,
+    "community:post_flag": MEMBER,
+    "community:post_quote": MEMBER,
+    "community:space_new": ROLE,
+    "community:space_edit": ROLE,
+    "community:space_members": ROLE,
+    "community:space_member_change": ROLE,
+    "community:space_queue": ROLE,
+    "community:thread_lock": ROLE,
+    "community:post_moderate": ROLE,
+    "community:post_reveal": ROLE,
     # Signing in and out (allauth), named one by one: a new allauth page must be classed here
     "account_login": PUBLIC,
     "account_signup": PUBLIC,

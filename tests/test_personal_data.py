@@ -28,7 +28,20 @@ from hub.assessment.models import (
     Round,
     RoundInvitation,
 )
-from hub.community.models import CalendarFeed, Registration, Subscription
+from hub.community.models import (
+    CalendarFeed,
+    Flag,
+    IdentityReveal,
+    ModerationAction,
+    Notification,
+    Post,
+    Registration,
+    Space,
+    SpaceInvitation,
+    SpaceMembership,
+    Subscription,
+    Thread,
+)
 from hub.community.tests.factories import EventFactory
 from hub.core.models import AuditEvent, OutgoingEmail
 from hub.core.services import audit_record, email_queue
@@ -170,6 +183,35 @@ def person():
     CalendarFeed.objects.create(user=zelda, token_hash="d" * 64)
     Subscription.objects.create(email=EMAIL, status=Subscription.Status.CONFIRMED,
                                 asked_at=now, confirmed_at=now)
+
+    # Discussion spaces: a pseudonymous space she made and moderates, with her thread, post,
+    # flag, decision, reveal and notification, a member she invited and an invitation of hers
+    # to another space, and her pseudonym revealed once by someone else.
+    space = Space.objects.create(name="Riverside circle", slug="riverside-circle",
+                                 ground_rules="Be kind.", pseudonymous=True, created_by=zelda)
+    other_space = Space.objects.create(name="Harbour talks", slug="harbour-talks",
+                                       ground_rules="Listen.")
+    hers = SpaceMembership.objects.create(space=space, user=zelda, pseudonym="Amber Heron 11",
+                                          role=SpaceMembership.Role.MODERATOR,
+                                          accepted_rules_at=now)
+    theirs = SpaceMembership.objects.create(space=space, user=applicant, invited_by=zelda,
+                                            pseudonym="Quiet Wren 22", accepted_rules_at=now)
+    SpaceInvitation.objects.create(space=other_space, user=zelda)
+    SpaceInvitation.objects.create(space=other_space, user=applicant, invited_by=zelda)
+    thread = Thread.objects.create(space=space, title="Evenings in the park", created_by=hers)
+    post = Post.objects.create(thread=thread, author=hers, body_markdown="We need lights.",
+                               body_html="<p>We need lights.</p>", approved_at=now)
+    reply = Post.objects.create(thread=thread, author=theirs, body_markdown="Agreed.",
+                                body_html="<p>Agreed.</p>", approved_at=now)
+    Flag.objects.create(post=reply, flagger=hers, reason=Flag.Reason.OFF_TOPIC)
+    ModerationAction.objects.create(space=space, moderator=zelda, action="hide", post=reply,
+                                    role="space", reason="Off topic")
+    IdentityReveal.objects.create(space=space, membership=theirs, post=reply,
+                                  revealed_by=zelda, reason="A threat was made.")
+    IdentityReveal.objects.create(space=space, membership=hers, post=post,
+                                  revealed_by=applicant, reason="Needed for an inquiry.")
+    Notification.objects.create(user=zelda, kind=Notification.Kind.REPLY, space=space,
+                                thread=thread, post=reply)
     return zelda
 
 
@@ -230,6 +272,12 @@ def test_erasure_leaves_nothing_that_leads_back_and_keeps_what_others_rely_on(pe
     assert not person.is_active and not person.is_staff and not person.has_usable_password()
     assert not Profile.objects.filter(user=person).exists()
     assert AuditEvent.objects.filter(actor=person).exists()  # the trail keeps its shape
+
+    # Her post stays, written by nobody; her place in the space and her flag are gone.
+    assert Post.objects.filter(body_markdown="We need lights.", author=None).exists()
+    assert not SpaceMembership.objects.filter(user=person).exists()
+    assert not Flag.objects.exists()
+    assert ModerationAction.objects.filter(moderator=person).exists()
 
     # Erasing twice does no harm.
     personal_data.erase(person)

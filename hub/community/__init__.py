@@ -1,2 +1,4 @@
-"""Community and networking. Part 1: events, their registrations and waiting lists, and each
-member's calendar feed. The rest of the community area (spaces, ideas, briefings) comes later."""
+"""Community and networking: events with registrations, waiting lists and calendar feeds;
+discussion spaces for difficult conversations (pseudonyms, Chatham House rule, moderation);
+the mailing list and its weekly digest. Ideas, briefings, consultations, stories and funding
+come later."""

@@ -5,7 +5,7 @@ shown: who registered, and their accessibility needs, are for the event's organi
 from django.contrib import admin
 
 from hub.admin_site import ReadOnlyAdminMixin
-from hub.community.models import AgendaItem, Event
+from hub.community.models import AgendaItem, Event, IdentityReveal, Space
 
 
 class AgendaItemInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -20,3 +20,22 @@ class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["title"]
     inlines = [AgendaItemInline]
     exclude = ["organisers", "resources"]
+
+
+# Discussion spaces: staff see the spaces and the record of identity reveals. Posts and
+# memberships are left out on purpose: an admin page listing them would link people to their
+# pseudonyms without the recorded reason that a reveal needs.
+
+@admin.register(Space)
+class SpaceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "visibility", "chatham_house", "pseudonymous", "flag_threshold",
+                    "organisation", "created"]
+    list_filter = ["visibility", "chatham_house", "pseudonymous"]
+    search_fields = ["name"]
+    exclude = ["created_by"]
+
+
+@admin.register(IdentityReveal)
+class IdentityRevealAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created", "space", "revealed_by", "reason"]
+    exclude = ["membership", "post"]

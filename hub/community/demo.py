@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from hub.community import caching
+from hub.community import caching, markdown
 from hub.community.models import AgendaItem, Event, Registration
 from hub.core import fragments
 from hub.library.models import Resource
@@ -92,6 +92,7 @@ def load() -> int:
         if Event.objects.filter(title=spec["title"]).exists():
             continue
         _build(spec, orgs, people, now)
+    load_spaces()
     return Event.objects.filter(title__in=[spec["title"] for spec in EVENTS]).count()
 
 
@@ -165,3 +166,104 @@ def bulk_events(count: int) -> None:
             batch = []
     Event.objects.bulk_create(batch)
     fragments.bump(caching.EVENTS)  # bulk_create sends no signals
+
+
+# --- Discussion spaces ------------------------------------------------------------------------
+
+FORUM_SPACE = "Community safety forum"
+HARD_SPACE = "Difficult conversations"
+FORUM_RULES = """1. Be respectful: criticise ideas, not people.
+2. No personal details of anyone who is not here to speak for themselves.
+3. Officers post as officers; say when you speak for your organisation.
+4. Flag what breaks these rules rather than replying to it."""
+HARD_RULES = """This space is for saying what is hard to say: about trust, about policing, about
+what happens in our neighbourhoods.
+
+1. **Chatham House rule**: use what you learn here, but never say who said it.
+2. Everyone posts under a pseudonym. Do not try to work out who is behind one.
+3. No names of people who are not here, no addresses, no accusations against individuals.
+4. Disagree without contempt. Moderators may hide posts that break these rules; every
+   decision is in the moderation log."""
+
+# space, thread title, [(author key, body)]
+SPACE_THREADS = [
+    (FORUM_SPACE, "Street lighting on the canal path", [
+        ("forum.member", "Since the lights went out on the canal path, parents tell me their "
+                         "children take the long way home. Who can we ask about it?"),
+        ("police.officer", "We raised it with the council last month. @Tariq Rahman, could "
+                           "the forum collect where people feel unsafe? A map would help."),
+        ("council", "Thank you both. The repair is booked; I will post the date here."),
+    ]),
+    (HARD_SPACE, "Stop and search after the festival", [
+        ("forum.member", "Several young people felt they were searched because of how they "
+                         "look. They will not go to the police about it. How do we even "
+                         "start that conversation?"),
+        ("police.admin", "I want to hear this. What would make it feel safe to tell us, "
+                         "without anyone being named?"),
+        ("parents.member", "Honestly, a space like this one. And seeing that something "
+                           "changes afterwards."),
+    ]),
+]
+
+
+def load_spaces() -> int:
+    """The demo's two spaces: an open forum, and an invitation-only, pseudonymous space under
+    the Chatham House rule with a post hidden after flags waiting for the moderators."""
+    from hub.community import spaces
+    from hub.community.models import Post, Space, SpaceMembership, Thread
+
+    if Space.objects.filter(name__in=[FORUM_SPACE, HARD_SPACE]).exists():
+        return Space.objects.filter(name__in=[FORUM_SPACE, HARD_SPACE]).count()
+    people = {user.email: user for user in User.objects.filter(email__endswith="demo.example.org")}
+
+    def person(key):
+        return people[email_for(key)]
+
+    def space(name, **fields):
+        made = Space.objects.create(name=name, slug=spaces._unique_slug(name),
+                                    created_by=person("moderator"), **fields)
+        return made
+
+    def join(made, key, role=SpaceMembership.Role.MEMBER):
+        return SpaceMembership.objects.create(
+            space=made, user=person(key), role=role, pseudonym=spaces.pseudonym_new(made),
+            accepted_rules_at=timezone.now())
+
+    forum = space(FORUM_SPACE, description="Residents, officers and the council on everyday "
+                                           "safety in Northfield.", ground_rules=FORUM_RULES,
+                  organisation=Organisation.objects.filter(slug=FORUM).first())
+    hard = space(HARD_SPACE, description="Trust, grievance and policing, said plainly and "
+                                         "safely.", ground_rules=HARD_RULES,
+                 visibility=Space.Visibility.INVITATION, chatham_house=True, pseudonymous=True,
+                 flag_threshold=2)
+    members = {}
+    for made, keys in ((forum, ["forum.member", "police.officer", "council", "forum.admin"]),
+                       (hard, ["forum.member", "police.admin", "parents.member",
+                               "youthworker"])):
+        members[made.pk] = {"moderator": join(made, "moderator", SpaceMembership.Role.MODERATOR)}
+        for key in keys:
+            members[made.pk][key] = join(made, key)
+    by_name = {FORUM_SPACE: forum, HARD_SPACE: hard}
+    when = timezone.now() - timedelta(days=6)
+    for space_name, title, posts in SPACE_THREADS:
+        made = by_name[space_name]
+        thread = Thread.objects.create(space=made, title=title,
+                                       created_by=members[made.pk][posts[0][0]], created=when)
+        for key, body in posts:
+            when += timedelta(hours=5)
+            Post.objects.create(thread=thread, author=members[made.pk][key], body_markdown=body,
+                                body_html=markdown.render(body), created=when,
+                                approved_at=when)
+        thread.last_post_at = when
+        thread.save(update_fields=["last_post_at"])
+    # A post that two members flagged, hidden and waiting in the moderation queue.
+    thread = hard.threads.get()
+    flagged = Post.objects.create(
+        thread=thread, author=members[hard.pk]["youthworker"],
+        body_markdown="Nothing will change. Anyone who trusts them is naive.",
+        body_html=markdown.render("Nothing will change. Anyone who trusts them is naive."),
+        created=when + timedelta(hours=1), approved_at=when + timedelta(hours=1))
+    spaces.post_flag(actor=person("forum.member"), post=flagged, reason="offensive",
+                     note="Calls people naive; not what this space is for.")
+    spaces.post_flag(actor=person("parents.member"), post=flagged, reason="offensive")
+    return 2

@@ -12,7 +12,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -259,3 +259,315 @@ class Digest(models.Model):
 
     def __str__(self):
         return f"Digest to {self.period_end:%Y-%m-%d}"
+
+
+# --- Discussion spaces ------------------------------------------------------------------------
+#
+# A space's posts point at the author's *membership* of the space, never at the person, so a
+# pseudonymous post leads only to a pseudonym. The pseudonym is drawn at random from word
+# lists (nothing about the person goes into it) and stays with the membership, so a member
+# keeps the same one in that space even after leaving and coming back, and has a different
+# one in every other space.
+
+PSEUDONYM_ADJECTIVES = (
+    "Amber", "Azure", "Bold", "Brave", "Bright", "Calm", "Clear", "Coral", "Crimson", "Gentle",
+    "Golden", "Hazel", "Honest", "Indigo", "Ivory", "Jade", "Keen", "Kind", "Lively", "Lucid",
+    "Mellow", "Misty", "Noble", "Olive", "Quiet", "Rapid", "Russet", "Scarlet", "Silver",
+    "Steady", "Sunny", "Swift", "Tawny", "Teal", "Tidy", "Vivid", "Warm", "Wise", "Young",
+    "Zesty",
+)
+PSEUDONYM_NOUNS = (
+    "Badger", "Beacon", "Birch", "Bramble", "Brook", "Cedar", "Comet", "Crane", "Falcon",
+    "Fern", "Finch", "Fox", "Harbour", "Hare", "Hawthorn", "Heron", "Kestrel", "Lantern",
+    "Lark", "Maple", "Meadow", "Otter", "Owl", "Pebble", "Pine", "Plover", "Quarry", "Raven",
+    "Ridge", "River", "Robin", "Rowan", "Sparrow", "Starling", "Stone", "Swallow", "Thistle",
+    "Willow", "Wren", "Yarrow",
+)
+
+
+class Space(TimeStampedModel):
+    """A discussion space: open to every member, or by invitation only (and then invisible
+    to everyone else)."""
+
+    class Visibility(models.TextChoices):
+        OPEN = "open", "Open to all members of the hub"
+        INVITATION = "invitation", "By invitation only (invisible to everyone else)"
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=80, unique=True, editable=False)
+    description = models.TextField(max_length=2000, blank=True,
+                                   help_text="What the space is for, in a few sentences.")
+    ground_rules = models.TextField(
+        max_length=5000,
+        help_text="Shown to everyone before they join; each member accepts them before their "
+                  "first post. Markdown.")
+    rules_changed_at = models.DateTimeField(default=timezone.now, editable=False)
+    visibility = models.CharField("who can see it", max_length=12, choices=Visibility.choices,
+                                  default=Visibility.OPEN)
+    chatham_house = models.BooleanField(
+        "Chatham House rule", default=False,
+        help_text="Posts cannot be quoted into other spaces or exported, and notifications "
+                  "and emails never name the author.")
+    pseudonymous = models.BooleanField(
+        "pseudonymous posting", default=False,
+        help_text="Everyone posts under a pseudonym of their own in this space that other "
+                  "members cannot link to them. Only hub staff can reveal who is behind one, "
+                  "giving a reason that is recorded.")
+    flag_threshold = models.PositiveSmallIntegerField(
+        "flags before a post is hidden", default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="A post flagged by this many members is hidden until a moderator decides.")
+    organisation = models.ForeignKey("members.Organisation", null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="spaces",
+                                     help_text="The organisation that runs it, if any.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("community:space_detail", args=[self.slug])
+
+    @property
+    def is_open(self) -> bool:
+        return self.visibility == self.Visibility.OPEN
+
+
+class SpaceMembership(models.Model):
+    class Role(models.TextChoices):
+        MEMBER = "member", "Member"
+        MODERATOR = "moderator", "Moderator"
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="space_memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    pseudonym = models.CharField(max_length=60, editable=False)
+    accepted_rules_at = models.DateTimeField(null=True, blank=True)
+    joined_at = models.DateTimeField(default=timezone.now)
+    # Leaving keeps the row, so the member's posts and pseudonym stay as they were.
+    left_at = models.DateTimeField(null=True, blank=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["space", "pseudonym"]
+        constraints = [
+            models.UniqueConstraint(fields=["space", "user"], name="one_membership_per_space"),
+            models.UniqueConstraint(fields=["space", "pseudonym"],
+                                    name="one_pseudonym_per_space"),
+        ]
+
+    def __str__(self):
+        # Never the person: this label reaches the audit trail and the admin.
+        return f"Space membership {self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.left_at is None
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role == self.Role.MODERATOR and self.left_at is None
+
+    def has_accepted_rules(self, space: Space | None = None) -> bool:
+        space = space or self.space
+        return bool(self.accepted_rules_at and self.accepted_rules_at >= space.rules_changed_at)
+
+
+class SpaceInvitation(models.Model):
+    """An existing member invited to an invitation-only space: they see it and may join."""
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="space_invitations")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [models.UniqueConstraint(fields=["space", "user"],
+                                               name="one_invitation_per_space")]
+
+    def __str__(self):
+        return f"Space invitation {self.pk}"
+
+
+class Thread(models.Model):
+    class State(models.TextChoices):
+        AWAITING = "awaiting", "Waiting for approval"
+        VISIBLE = "visible", "Visible"
+        REMOVED = "removed", "Removed"
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="threads")
+    title = models.CharField(max_length=200)
+    created_by = models.ForeignKey(SpaceMembership, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="threads")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.VISIBLE)
+    locked = models.BooleanField(default=False)
+    created = models.DateTimeField(default=timezone.now)
+    last_post_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_post_at", "-id"]
+        indexes = [models.Index(fields=["space", "state", "last_post_at"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("community:thread_detail", args=[self.space.slug, self.pk])
+
+
+class Post(models.Model):
+    class State(models.TextChoices):
+        AWAITING = "awaiting", "Waiting for approval"
+        VISIBLE = "visible", "Visible"
+        HIDDEN = "hidden", "Hidden until a moderator decides"
+        REMOVED = "removed", "Removed by a moderator"
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="posts")
+    # The membership, not the person: an erased member's posts stay, pointing at nobody.
+    author = models.ForeignKey(SpaceMembership, null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="posts")
+    body_markdown = models.TextField(max_length=20000)
+    body_html = models.TextField(editable=False, help_text="Rendered and sanitised.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.VISIBLE)
+    approved_at = models.DateTimeField(null=True, blank=True,
+                                       help_text="When it was first shown to the space.")
+    created = models.DateTimeField(default=timezone.now)
+    edited = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        indexes = [models.Index(fields=["thread", "state", "created"])]
+
+    def __str__(self):
+        return f"Post {self.pk}"
+
+    def get_absolute_url(self):
+        return f"{self.thread.get_absolute_url()}#post-{self.pk}"
+
+
+class Flag(models.Model):
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam or advertising"
+        OFFENSIVE = "offensive", "Offensive, abusive or hateful"
+        OFF_TOPIC = "off_topic", "Does not belong in this space"
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="flags")
+    flagger = models.ForeignKey(SpaceMembership, on_delete=models.CASCADE, related_name="flags")
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    note = models.CharField(max_length=500, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    # A moderator's decision settles the flags before it; later flags count afresh.
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        constraints = [models.UniqueConstraint(fields=["post", "flagger"],
+                                               name="one_flag_per_person_per_post")]
+
+    def __str__(self):
+        return f"Flag {self.pk}"
+
+
+class ModerationAction(models.Model):
+    """One moderation decision, shown to the space in its log by role, never by name."""
+
+    class Action(models.TextChoices):
+        APPROVE = "approve", "approved a post"
+        REJECT = "reject", "did not approve a post"
+        HIDE = "hide", "hid a post"
+        AUTO_HIDE = "auto_hide", "hid a post after flags"
+        RESTORE = "restore", "restored a post"
+        REMOVE = "remove", "removed a post"
+        LOCK = "lock", "locked a thread"
+        UNLOCK = "unlock", "reopened a thread"
+        REMOVE_MEMBER = "remove_member", "removed a member from the space"
+        REVEAL = "reveal", "revealed who is behind a pseudonym"
+
+    class Role(models.TextChoices):
+        SPACE_MODERATOR = "space", "A moderator of this space"
+        HUB_MODERATOR = "hub", "A hub moderator"
+        STAFF = "staff", "Hub staff"
+        AUTOMATIC = "auto", "The hub, automatically"
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="moderation_log")
+    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    role = models.CharField(max_length=6, choices=Role.choices)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    thread = models.ForeignKey(Thread, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="moderation")
+    # The pseudonym concerned, for removals and reveals: the log never names a person.
+    pseudonym = models.CharField(max_length=60, blank=True)
+    reason = models.TextField(max_length=2000, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"Moderation action {self.pk}"
+
+
+class IdentityReveal(models.Model):
+    """Hub staff learnt who is behind a pseudonym, and why. Kept for accountability."""
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="+")
+    membership = models.ForeignKey(SpaceMembership, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="reveals")
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    revealed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    reason = models.TextField(max_length=2000)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"Identity reveal {self.pk}"
+
+
+class Notification(models.Model):
+    """Something in a space for one person. The author is never stored here: pages work it
+    out from the post, by the space's rules (no author under the Chatham House rule, the
+    pseudonym in a pseudonymous space)."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", "New reply"
+        MENTION = "mention", "Mention"
+        INVITED = "invited", "Invitation"
+        APPROVED = "approved", "Post approved"
+        MODERATED = "moderated", "Moderation"
+        QUEUE = "queue", "Waiting for moderation"
+        REVEALED = "revealed", "Identity revealed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="space_notifications")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="+")
+    thread = models.ForeignKey(Thread, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="+")
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+")
+    action = models.CharField(max_length=16, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["user", "read_at", "created"])]
+
+    def __str__(self):
+        return f"Notification {self.pk}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hub.community import mailing_views, views
+from hub.community import mailing_views, spaces_views, views
 
 app_name = "community"
 
@@ -19,6 +19,28 @@ urlpatterns = [
     path("events/<slug:slug>/follow-up/", views.event_followup, name="event_followup"),
     path("calendar/", views.calendar, name="calendar"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+    path("spaces/", spaces_views.space_list, name="space_list"),
+    path("spaces/new/", spaces_views.space_new, name="space_new"),
+    path("notifications/", spaces_views.notifications, name="notifications"),
+    path("spaces/posts/<int:pk>/flag/", spaces_views.post_flag, name="post_flag"),
+    path("spaces/posts/<int:pk>/moderate/", spaces_views.post_moderate, name="post_moderate"),
+    path("spaces/posts/<int:pk>/quote/", spaces_views.post_quote, name="post_quote"),
+    path("spaces/posts/<int:pk>/reveal/", spaces_views.post_reveal, name="post_reveal"),
+    path("spaces/<slug:slug>/", spaces_views.space_detail, name="space_detail"),
+    path("spaces/<slug:slug>/join/", spaces_views.space_join, name="space_join"),
+    path("spaces/<slug:slug>/leave/", spaces_views.space_leave, name="space_leave"),
+    path("spaces/<slug:slug>/edit/", spaces_views.space_edit, name="space_edit"),
+    path("spaces/<slug:slug>/members/", spaces_views.space_members, name="space_members"),
+    path("spaces/<slug:slug>/members/<int:pk>/", spaces_views.space_member_change,
+         name="space_member_change"),
+    path("spaces/<slug:slug>/moderation/", spaces_views.space_queue, name="space_queue"),
+    path("spaces/<slug:slug>/log/", spaces_views.space_log, name="space_log"),
+    path("spaces/<slug:slug>/new/", spaces_views.thread_new, name="thread_new"),
+    path("spaces/<slug:slug>/t/<int:pk>/", spaces_views.thread_detail, name="thread_detail"),
+    path("spaces/<slug:slug>/t/<int:pk>/reply/", spaces_views.post_reply, name="post_reply"),
+    path("spaces/<slug:slug>/t/<int:pk>/export/", spaces_views.thread_export,
+         name="thread_export"),
+    path("spaces/<slug:slug>/t/<int:pk>/lock/", spaces_views.thread_lock, name="thread_lock"),
     path("news-by-email/", mailing_views.subscribe, name="subscribe"),
     path("news-by-email/confirm/<str:token>/", mailing_views.subscription_confirm,
          name="subscription_confirm"),

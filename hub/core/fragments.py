@@ -2,16 +2,24 @@
 
 A list that looks the same to everyone in one audience (say, every visitor) is rendered once
 and kept in the cache under a key that holds its version; any change to what it shows bumps
-the version, so the next request renders afresh. Fragments also expire after a minute, for
-what changes with the clock alone (an event that has started). Who belongs to which audience
-is the policy's decision (``hub.policy``), never this module's.
+the version, so the next request renders afresh (in another web process, within a second).
+Fragments also expire after a minute, for what changes with the clock alone (an event that
+has started). Who belongs to which audience is the policy's decision (``hub.policy``), never
+this module's.
 """
 
 import uuid
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 FRAGMENT_SECONDS = 60
+# Each process remembers a version it read for this long before asking the shared cache
+# again, so a change made by another process shows there within a second.
+LOCAL_SECONDS = 1
+
+
+def _local():
+    return caches["template_fragments"]
 
 
 def _key(name: str) -> str:
@@ -20,15 +28,20 @@ def _key(name: str) -> str:
 
 def version(name: str) -> str:
     """The current version of the fragments called ``name``, made on first use."""
+    current = _local().get(_key(name))
+    if current is not None:
+        return current
     current = cache.get(_key(name))
     if current is None:
         current = uuid.uuid4().hex
         # Another process may have made one at the same moment: theirs wins if it was first.
         if not cache.add(_key(name), current, timeout=None):
             current = cache.get(_key(name)) or current
+    _local().set(_key(name), current, timeout=LOCAL_SECONDS)
     return current
 
 
 def bump(name: str) -> None:
     """Something the fragments show has changed: stop using every copy made so far."""
     cache.set(_key(name), uuid.uuid4().hex, timeout=None)
+    _local().delete(_key(name))
