@@ -978,6 +978,118 @@ def shows_identity(space) -> bool:
     return not space.pseudonymous
 
 
+# --- Community: news and briefings ----------------------------------------------------------
+#
+# News comes from hub staff and is public once published. A briefing is given by a partner
+# organisation to an audience it chooses: everyone, the members of the hub, or the members of
+# organisations it names (members of the issuing organisation always see it). Hub staff see
+# every briefing. Drafts and withdrawn items are seen only by the people who write them: staff
+# for news; the issuing organisation's editors and admins, and staff, for briefings; and
+# whoever wrote the item. To everyone else they answer like a missing page and appear in no
+# list, feed or email. Feeds and the weekly email are anonymous: they carry public items only.
+
+def can_write_news(user) -> bool:
+    return acts_as_staff(user)
+
+
+def can_manage_news(user, item) -> bool:
+    """Edit, publish or withdraw a news item: hub staff."""
+    return acts_as_staff(user)
+
+
+def can_view_news(user, item) -> bool:
+    if item.status == item.Status.PUBLISHED or acts_as_staff(user):
+        return True
+    return is_member(user) and item.author_id == user.pk
+
+
+def visible_news(user, qs):
+    if acts_as_staff(user):
+        return qs
+    rule = Q(status=_community().NewsItem.Status.PUBLISHED)
+    if is_member(user):
+        rule |= Q(author=user)
+    return qs.filter(rule)
+
+
+def briefing_organisation_ids(user) -> set[int]:
+    """Partner organisations this person may give briefings for: those whose editors or
+    admins they are; hub staff, any partner."""
+    partners = Organisation.objects.filter(is_partner=True)
+    if acts_as_staff(user):
+        return set(partners.values_list("pk", flat=True))
+    editing = editor_org_ids(user) if is_member(user) else set()
+    if not editing:
+        return set()
+    return set(partners.filter(pk__in=editing).values_list("pk", flat=True))
+
+
+def can_write_briefings(user) -> bool:
+    return bool(briefing_organisation_ids(user))
+
+
+def can_manage_briefing(user, briefing) -> bool:
+    """Edit, publish or withdraw: the issuing organisation's editors and admins, and staff."""
+    if acts_as_staff(user):
+        return True
+    return is_member(user) and briefing.organisation_id in editor_org_ids(user)
+
+
+def managed_briefings(user, qs):
+    if acts_as_staff(user):
+        return qs
+    if not is_member(user):
+        return qs.none()
+    return qs.filter(organisation_id__in=list(editor_org_ids(user)))
+
+
+def _briefing_audience_q(user) -> Q:
+    """Published briefings whose audience includes this person."""
+    models = _community()
+    Audience = models.Briefing.Audience
+    rule = Q(audience=Audience.PUBLIC)
+    if is_member(user):
+        mine = list(org_roles(user))
+        named = models.Briefing.audience_organisations.through.objects.filter(
+            organisation_id__in=mine).values("briefing_id")
+        rule |= Q(audience=Audience.MEMBERS) | Q(
+            Q(organisation_id__in=mine) | Q(pk__in=named), audience=Audience.ORGANISATIONS)
+    return Q(rule, status=models.Briefing.Status.PUBLISHED)
+
+
+def can_view_briefing(user, briefing) -> bool:
+    if can_manage_briefing(user, briefing) or (
+            is_member(user) and briefing.author_id == user.pk):
+        return True
+    if briefing.status != briefing.Status.PUBLISHED:
+        return False
+    Audience = briefing.Audience
+    if briefing.audience == Audience.PUBLIC:
+        return True
+    if not is_member(user):
+        return False
+    if briefing.audience == Audience.MEMBERS:
+        return True
+    mine = set(org_roles(user))
+    return briefing.organisation_id in mine or briefing.audience_organisations.filter(
+        pk__in=mine).exists()
+
+
+def visible_briefings(user, qs):
+    if acts_as_staff(user):
+        return qs
+    rule = _briefing_audience_q(user)
+    if is_member(user):
+        rule |= Q(organisation_id__in=list(editor_org_ids(user))) | Q(author=user)
+    return qs.filter(rule)
+
+
+def public_briefings(qs):
+    """Briefings for everyone: what feeds and the weekly email may carry."""
+    Briefing = _community().Briefing
+    return qs.filter(status=Briefing.Status.PUBLISHED, audience=Briefing.Audience.PUBLIC)
+
+
 # --- Who each address is for ----------------------------------------------------------------
 # Every URL pattern the hub answers, by name, in one of three classes. A test walks the URL
 # resolver and fails on any pattern missing here, and checks that a signed-out visitor gets no
@@ -1114,6 +1226,18 @@ URL_CLASSES: dict[str, str] = {
     "community:thread_lock": ROLE,
     "community:post_moderate": ROLE,
     "community:post_reveal": ROLE,
+    # Community: news and briefings
+    "community:news_list": PUBLIC,
+    "community:news_feed": PUBLIC,
+    "community:news_detail": PUBLIC,
+    "community:briefing_detail": PUBLIC,
+    "community:news_new": ROLE,
+    "community:news_edit": ROLE,
+    "community:news_withdraw": ROLE,
+    "community:briefing_new": ROLE,
+    "community:briefing_mine": ROLE,
+    "community:briefing_edit": ROLE,
+    "community:briefing_withdraw": ROLE,
     # Signing in and out (allauth), named one by one: a new allauth page must be classed here
     "account_login": PUBLIC,
     "account_signup": PUBLIC,

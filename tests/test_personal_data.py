@@ -28,6 +28,7 @@ from hub.assessment.models import (
     Round,
     RoundInvitation,
 )
+from hub.community import news
 from hub.community.models import (
     CalendarFeed,
     Flag,
@@ -212,6 +213,13 @@ def person():
                                   revealed_by=applicant, reason="Needed for an inquiry.")
     Notification.objects.create(user=zelda, kind=Notification.Kind.REPLY, space=space,
                                 thread=thread, post=reply)
+
+    # News she wrote as staff, and a briefing she gave for her organisation.
+    news.news_create(actor=zelda, title="The hub is open", summary="Welcome.",
+                     body_markdown="Welcome to the hub.", status="published")
+    news.briefing_create(actor=zelda, organisation=org, title="Riverside park lighting",
+                         summary="What the council said.", body_markdown="The facts.",
+                         audience="public", status="published")
     return zelda
 
 

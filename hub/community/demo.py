@@ -93,6 +93,7 @@ def load() -> int:
             continue
         _build(spec, orgs, people, now)
     load_spaces()
+    load_news()
     return Event.objects.filter(title__in=[spec["title"] for spec in EVENTS]).count()
 
 
@@ -267,3 +268,78 @@ def load_spaces() -> int:
                      note="Calls people naive; not what this space is for.")
     spaces.post_flag(actor=person("parents.member"), post=flagged, reason="offensive")
     return 2
+
+
+LAUNCH_NEWS = "The Engagement Hub is open"
+STATION_ROAD = "Station Road on Saturday evening: what we know"
+YOUTH_BRIEFING = "Patrols near Riverside schools next week"
+
+NEWS_ITEMS = [
+    dict(kind="news", title=LAUNCH_NEWS, by="staff", days=10,
+         summary="Police, community organisations, researchers and the council now share one "
+                 "place to meet, find evidence and plan together.",
+         body="Today the hub opens to its first members.\n\n"
+              "- **The library** holds toolkits, evaluations and research, with access decided "
+              "by the partners who gave them.\n"
+              "- **Events** and **discussion spaces** bring people together, in person and "
+              "online.\n"
+              "- **Engagement assessment** helps partnerships see where they stand.\n\n"
+              "Come to the launch conference, or "
+              "[subscribe to the weekly news](/community/news-by-email/)."),
+    dict(kind="briefing", title=STATION_ROAD, by="police.admin", days=2, audience="public",
+         summary="The facts of an arrest on Station Road, shared early so that rumours do not "
+                 "fill the gap.",
+         body="On Saturday at about 19:40 officers were called to Station Road after a report "
+              "of a fight outside a shop. One man, aged 24, was arrested on suspicion of "
+              "assault and has since been released on bail while enquiries continue.\n\n"
+              "### What we know\n\n"
+              "- Nobody was seriously hurt; one person was treated at the scene.\n"
+              "- There is **no evidence** that the incident was linked to the mosque or to any "
+              "community group, whatever is being said online.\n\n"
+              "### What happens next\n\n"
+              "Neighbourhood officers will be on Station Road this week. If you saw what "
+              "happened, or are worried, talk to us at the Tuesday surgery.",
+         update="Added that the man arrested has been released on bail."),
+    dict(kind="briefing", title=YOUTH_BRIEFING, by="police.admin", days=1,
+         audience="organisations", named=[FORUM, YOUTH],
+         summary="Why there will be more officers near two schools, so youth workers and "
+                 "parents hear it from us first.",
+         body="After reports of older teenagers waiting outside Riverside Academy at the end "
+              "of the school day, neighbourhood officers will walk the area between 15:00 and "
+              "16:30 from Monday to Friday next week.\n\n"
+              "This is **not** a stop-and-search operation. Officers are there to reassure "
+              "pupils and parents. Please pass this on to the young people and families you "
+              "work with, and tell us what you hear."),
+]
+
+
+def load_news() -> int:
+    """The demo's news: the hub's launch, a public police briefing about an incident (to
+    counter rumours) and a briefing for two named community organisations. All invented."""
+    from hub.community import news as news_services
+    from hub.community.models import Briefing, NewsItem
+
+    titles = [spec["title"] for spec in NEWS_ITEMS]
+    if NewsItem.objects.filter(title__in=titles).exists() or \
+            Briefing.objects.filter(title__in=titles).exists():
+        return len(titles)
+    people = {user.email: user for user in User.objects.filter(email__endswith="demo.example.org")}
+    police = Organisation.objects.filter(slug=POLICE).first()
+    now = timezone.now().replace(second=0, microsecond=0)
+    for spec in NEWS_ITEMS:
+        when = now - timedelta(days=spec["days"])
+        fields = dict(title=spec["title"], summary=spec["summary"], body_markdown=spec["body"],
+                      body_html=markdown.render(spec["body"]), status="published",
+                      published_at=when, author=people.get(email_for(spec["by"])))
+        if spec.get("update"):
+            fields.update(updated_at=when + timedelta(hours=20), update_note=spec["update"])
+        if spec["kind"] == "news":
+            NewsItem.objects.create(slug=news_services._unique_slug(NewsItem, spec["title"]),
+                                    **fields)
+            continue
+        briefing = Briefing.objects.create(
+            slug=news_services._unique_slug(Briefing, spec["title"]), organisation=police,
+            audience=spec["audience"], **fields)
+        briefing.audience_organisations.set(
+            Organisation.objects.filter(slug__in=spec.get("named", [])))
+    return len(titles)

@@ -180,11 +180,26 @@ def _new_events(start: datetime, end: datetime) -> list[Item]:
             for e in found.order_by("starts_at", "pk")]
 
 
+def _new_news(start: datetime, end: datetime) -> list[Item]:
+    from hub.community import news_selectors
+
+    news = news_selectors.public_news().filter(published_at__gte=start, published_at__lt=end)
+    briefings = news_selectors.public_briefings().filter(
+        published_at__gte=start, published_at__lt=end).select_related("organisation")
+    found = [(n.published_at, n.pk, Item(n.title, settings.SITE_URL + n.get_absolute_url(),
+                                          "News from the hub")) for n in news]
+    found += [(b.published_at, b.pk, Item(b.title, settings.SITE_URL + b.get_absolute_url(),
+                                          f"Briefing by {b.organisation.name}"))
+              for b in briefings]
+    return [item for _, _, item in sorted(found, key=lambda row: (row[0], row[1]))]
+
+
 # What the digest lists, section by section: each part of the hub that makes public items
-# adds its own here (news, stories and funding will).
+# adds its own here (stories and funding will).
 DIGEST_SECTIONS = [
     ("New in the library", _new_resources),
     ("Coming events", _new_events),
+    ("News and briefings", _new_news),
 ]
 
 

@@ -571,3 +571,85 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"Notification {self.pk}"
+
+
+# --- News and briefings -----------------------------------------------------------------------
+
+class Publication(TimeStampedModel):
+    """What news items and briefings share: a title, a summary for lists and feeds, a body in
+    Markdown (kept with its sanitised HTML), and a life of draft → published → withdrawn.
+
+    Editing a published item records when (``updated_at``) and, optionally, what changed: the
+    page then says "Updated", so readers know the facts moved on."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft (only its writers see it)"
+        PUBLISHED = "published", "Published"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True, editable=False)
+    summary = models.CharField(max_length=300, help_text="One or two sentences for lists, "
+                                                         "feeds and the weekly email.")
+    body_markdown = models.TextField("text", max_length=20000,
+                                     help_text="Markdown: **bold**, *italics*, links, lists.")
+    body_html = models.TextField(editable=False, help_text="Rendered and sanitised.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                        help_text="When it was first published.")
+    updated_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                      help_text="When it was last changed after publication.")
+    update_note = models.CharField(
+        "what changed", max_length=300, blank=True,
+        help_text="Optional. Shown with “Updated” when you change something already published.")
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        abstract = True
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class NewsItem(Publication):
+    """News from the hub's staff, public once published."""
+
+    class Meta(Publication.Meta):
+        indexes = [models.Index(fields=["status", "published_at"])]
+
+    def get_absolute_url(self):
+        return reverse("community:news_detail", args=[self.slug])
+
+
+class Briefing(Publication):
+    """Facts a partner organisation gives to an audience it chooses: everyone, the hub's
+    members, or the members of organisations it names (a police unit telling community
+    contacts what happened before rumours spread, say)."""
+
+    class Audience(models.TextChoices):
+        PUBLIC = "public", "Everyone, including visitors"
+        MEMBERS = "members", "Members of the hub"
+        ORGANISATIONS = "organisations", "Members of the organisations named below"
+
+    organisation = models.ForeignKey(
+        "members.Organisation", on_delete=models.PROTECT, related_name="briefings",
+        help_text="The partner organisation giving the briefing. Its members always see it.")
+    audience = models.CharField("who can see it", max_length=13, choices=Audience.choices,
+                                default=Audience.MEMBERS)
+    audience_organisations = models.ManyToManyField(
+        "members.Organisation", blank=True, related_name="briefings_received",
+        verbose_name="named organisations",
+        help_text="Only for “Members of the organisations named below”.")
+
+    class Meta(Publication.Meta):
+        indexes = [models.Index(fields=["status", "audience", "published_at"])]
+
+    def get_absolute_url(self):
+        return reverse("community:briefing_detail", args=[self.slug])

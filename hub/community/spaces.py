@@ -406,7 +406,8 @@ def thread_create(*, actor, space: Space, title: str, body: str,
 @transaction.atomic
 def post_create(*, actor, thread: Thread, body: str) -> Post:
     """Reply in a thread."""
-    thread = Thread.objects.select_for_update().select_related("space").get(pk=thread.pk)
+    thread = Thread.objects.select_for_update(of=("self",)).select_related("space").get(
+        pk=thread.pk)
     _require(policy.can_view_thread(actor, thread))
     if thread.locked:
         raise ValidationError("This thread is locked: no more replies.")
@@ -422,7 +423,8 @@ def post_create(*, actor, thread: Thread, body: str) -> Post:
 def post_flag(*, actor, post: Post, reason: str, note: str = "") -> Flag:
     """Flag a post for the moderators. Enough flags (the space's threshold) hide it until a
     moderator decides."""
-    post = Post.objects.select_for_update().select_related("thread__space").get(pk=post.pk)
+    post = Post.objects.select_for_update(of=("self",)).select_related("thread__space").get(
+        pk=post.pk)
     space = post.thread.space
     _require(policy.can_view_thread(actor, post.thread))
     membership = _membership(actor, space)
@@ -495,8 +497,9 @@ TRANSITIONS = {
 def post_moderate(*, actor, post: Post, action: str, reason: str = "") -> Post:
     """A moderator's decision on a post. Restoring a visible post keeps it and clears its
     flags; every decision settles the flags made before it."""
-    post = Post.objects.select_for_update().select_related("thread__space", "author__user") \
-        .get(pk=post.pk)
+    # Only the post's row is locked: its author may be gone (erased), an outer join.
+    post = Post.objects.select_for_update(of=("self",)).select_related(
+        "thread__space", "author__user").get(pk=post.pk)
     thread, space = post.thread, post.thread.space
     _require(policy.can_moderate_space(actor, space))
     if action not in TRANSITIONS:
@@ -538,7 +541,8 @@ def post_moderate(*, actor, post: Post, action: str, reason: str = "") -> Post:
 
 @transaction.atomic
 def thread_lock(*, actor, thread: Thread, locked: bool, reason: str = "") -> Thread:
-    thread = Thread.objects.select_for_update().select_related("space").get(pk=thread.pk)
+    thread = Thread.objects.select_for_update(of=("self",)).select_related("space").get(
+        pk=thread.pk)
     _require(policy.can_moderate_space(actor, thread.space))
     if thread.locked == locked:
         raise ValidationError("The thread is already locked." if locked

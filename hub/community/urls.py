@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hub.community import mailing_views, spaces_views, views
+from hub.community import mailing_views, news_feeds, news_views, spaces_views, views
 
 app_name = "community"
 
@@ -41,6 +41,18 @@ urlpatterns = [
     path("spaces/<slug:slug>/t/<int:pk>/export/", spaces_views.thread_export,
          name="thread_export"),
     path("spaces/<slug:slug>/t/<int:pk>/lock/", spaces_views.thread_lock, name="thread_lock"),
+    path("news/", news_views.news_list, name="news_list"),
+    path("news/feed/", news_feeds.PublicNewsFeed(), name="news_feed"),
+    path("news/new/", news_views.news_new, name="news_new"),
+    path("news/<slug:slug>/", news_views.news_detail, name="news_detail"),
+    path("news/<slug:slug>/edit/", news_views.news_edit, name="news_edit"),
+    path("news/<slug:slug>/withdraw/", news_views.news_withdraw, name="news_withdraw"),
+    path("briefings/new/", news_views.briefing_new, name="briefing_new"),
+    path("briefings/mine/", news_views.briefing_mine, name="briefing_mine"),
+    path("briefings/<slug:slug>/", news_views.briefing_detail, name="briefing_detail"),
+    path("briefings/<slug:slug>/edit/", news_views.briefing_edit, name="briefing_edit"),
+    path("briefings/<slug:slug>/withdraw/", news_views.briefing_withdraw,
+         name="briefing_withdraw"),
     path("news-by-email/", mailing_views.subscribe, name="subscribe"),
     path("news-by-email/confirm/<str:token>/", mailing_views.subscription_confirm,
          name="subscription_confirm"),

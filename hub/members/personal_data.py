@@ -194,6 +194,12 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding("community.Notification", "user",
             ("kind", "space__name", "thread__title", "created", "read_at"), Fate.DELETE,
             "Your notifications from discussion spaces."),
+    # Community: news and briefings belong to the hub or to the organisation that gave them.
+    Holding("community.NewsItem", "author", ("title", "status", "published_at", "created"),
+            Fate.KEEP, "News you wrote as hub staff: it belongs to the hub."),
+    Holding("community.Briefing", "author",
+            ("organisation__name", "title", "status", "published_at", "created"), Fate.KEEP,
+            "Briefings you wrote: they belong to the organisation that gave them."),
     Holding("assessment.Answer", "response__user",
             ("response_id", "indicator", "value", "dont_know", "note", "resource__title",
              "saved_at"), Fate.FOLLOWS, "Each answer and its evidence."),

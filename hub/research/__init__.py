@@ -1,0 +1,1 @@
+"""The research workspace: studies, pseudonymised transcripts, codes and codings."""
