@@ -31,7 +31,18 @@ from hub.assessment.models import (
 from hub.community import news
 from hub.community.models import (
     CalendarFeed,
+    Concern,
+    ConcernReply,
+    Consultation,
+    ConsultationAnswer,
+    ConsultationQuestion,
+    ConsultationResponse,
     Flag,
+    FundingFollow,
+    FundingOpportunity,
+    Idea,
+    IdeaComment,
+    IdeaSupport,
     IdentityReveal,
     ModerationAction,
     Notification,
@@ -40,6 +51,7 @@ from hub.community.models import (
     Space,
     SpaceInvitation,
     SpaceMembership,
+    Story,
     Subscription,
     Thread,
 )
@@ -220,6 +232,39 @@ def person():
     news.briefing_create(actor=zelda, organisation=org, title="Riverside park lighting",
                          summary="What the council said.", body_markdown="The facts.",
                          audience="public", status="published")
+
+    # An idea she put forward and set the status of, her support, comment and removal of
+    # someone else's comment; a story; funding she listed and follows; a consultation she
+    # opened and one she answered; a concern she raised and her answer to another.
+    idea = Idea.objects.create(title="Lights in the park", body_markdown="Please.",
+                               body_html="<p>Please.</p>", author=zelda,
+                               status=Idea.Status.ADOPTED, status_changed_by=zelda,
+                               status_changed_at=now)
+    IdeaSupport.objects.create(idea=idea, user=zelda, sector="community")
+    IdeaComment.objects.create(idea=idea, author=zelda, body_markdown="Yes.",
+                               body_html="<p>Yes.</p>")
+    IdeaComment.objects.create(idea=idea, author=applicant, body_markdown="Spam",
+                               body_html="<p>Spam</p>", removed_by=zelda, removed_at=now,
+                               removed_reason="Spam")
+    Story.objects.create(title="Riverside lights", slug="riverside-lights", summary="Done.",
+                         organisation=org, context="Dark.", what_was_done="Lights.",
+                         outcome="Safer.", evidence="Survey.", author=zelda)
+    funding = FundingOpportunity.objects.create(
+        title="Small grants", slug="small-grants", funder="Riverside Trust", summary="Money.",
+        eligibility="Youth groups.", deadline=now + DAY, link="https://example.org/apply",
+        created_by=zelda)
+    FundingFollow.objects.create(opportunity=funding, user=zelda)
+    consultation = Consultation.objects.create(
+        organisation=org, title="Stop and search", slug="stop-and-search", summary="Views.",
+        body_markdown="Proposal.", body_html="<p>Proposal.</p>", closes_at=now + DAY,
+        created_by=zelda)
+    question = ConsultationQuestion.objects.create(consultation=consultation, text="Why?")
+    response = ConsultationResponse.objects.create(consultation=consultation, respondent=zelda)
+    ConsultationAnswer.objects.create(response=response, question=question, text="Because.")
+    concern = Concern.objects.create(organisation=other_org, author=zelda, title="Noise",
+                                     body_markdown="Loud.", body_html="<p>Loud.</p>")
+    ConcernReply.objects.create(concern=concern, author=zelda, body_markdown="Still loud.",
+                                body_html="<p>Still loud.</p>")
     return zelda
 
 

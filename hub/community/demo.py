@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from hub.community import caching, markdown
+from hub.community import caching, consult_demo, ideas_demo, markdown, stories_demo
 from hub.community.models import AgendaItem, Event, Registration
 from hub.core import fragments
 from hub.library.models import Resource
@@ -94,6 +94,9 @@ def load() -> int:
         _build(spec, orgs, people, now)
     load_spaces()
     load_news()
+    ideas_demo.load()
+    stories_demo.load()
+    consult_demo.load()
     return Event.objects.filter(title__in=[spec["title"] for spec in EVENTS]).count()
 
 

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hub.core.models import TimeStampedModel
+from hub.members.models import Sector
 
 NEEDS_KEPT_DAYS = 30
 
@@ -653,3 +654,365 @@ class Briefing(Publication):
 
     def get_absolute_url(self):
         return reverse("community:briefing_detail", args=[self.slug])
+
+
+# --- Ideas board ------------------------------------------------------------------------------
+#
+# Members put ideas forward and support the ones they want to see happen, once each. A support
+# keeps the supporter's sector as it was when they gave it, so the board can show police,
+# community and other voices side by side instead of one total that the largest group decides.
+
+class Idea(TimeStampedModel):
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        DISCUSSION = "discussion", "Under discussion"
+        ADOPTED = "adopted", "Adopted"
+        DECLINED = "declined", "Declined"
+
+    title = models.CharField(max_length=160)
+    body_markdown = models.TextField("the idea", max_length=8000,
+                                     help_text="What you propose and why. Markdown works.")
+    body_html = models.TextField(editable=False)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="ideas")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    status_reason = models.TextField(
+        "reason", max_length=2000, blank=True,
+        help_text="Why the status changed. Required when an idea is declined.")
+    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                          on_delete=models.SET_NULL, related_name="+")
+    # What came of an adopted idea. A study link joins these once the research workspace has
+    # studies; until then ``outcome_note`` can say so in words.
+    outcome_event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="ideas", verbose_name="event")
+    outcome_resource = models.ForeignKey("library.Resource", null=True, blank=True,
+                                         on_delete=models.SET_NULL, related_name="ideas",
+                                         verbose_name="library resource")
+    outcome_note = models.CharField("what came of it", max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["status", "created"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("community:idea_detail", args=[self.pk])
+
+
+class IdeaSupport(models.Model):
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="supports")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="idea_supports")
+    sector = models.CharField(max_length=12, choices=Sector.choices, default=Sector.OTHER,
+                              help_text="The supporter's sector when they gave their support.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["idea", "user"],
+                                               name="one_support_per_person")]
+
+    def __str__(self):
+        return f"Support for idea {self.idea_id}"
+
+
+class IdeaComment(models.Model):
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    body_markdown = models.TextField("comment", max_length=4000)
+    body_html = models.TextField(editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    removed_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+
+    def __str__(self):
+        return f"Comment on idea {self.idea_id}"
+
+
+# --- Success stories and funding ---------------------------------------------------------------
+
+class Story(TimeStampedModel):
+    """A success story told in a fixed shape, so stories can be compared and trusted: the
+    context, what was done, with whom, what came of it, and the evidence for it."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft (only its writers see it)"
+        PUBLISHED = "published", "Published"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True, editable=False)
+    summary = models.CharField(max_length=300, help_text="One or two sentences for lists, "
+                                                         "feeds and the weekly email.")
+    organisation = models.ForeignKey(
+        "members.Organisation", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="stories", help_text="The organisation telling the story.")
+    context = models.TextField(max_length=6000, help_text="The place, the people and the "
+                                                          "problem before anything was done.")
+    what_was_done = models.TextField("what was done", max_length=6000)
+    partners = models.ManyToManyField("members.Organisation", blank=True,
+                                      related_name="stories_partnered",
+                                      help_text="Organisations on the hub that took part.")
+    other_partners = models.CharField(
+        "other partners", max_length=500, blank=True,
+        help_text="Partners not on the hub, in words.")
+    outcome = models.TextField(max_length=6000, help_text="What changed, for whom.")
+    evidence = models.TextField(max_length=6000,
+                                help_text="How we know: figures, evaluations, testimony.")
+    initiatives = models.ManyToManyField("assessment.Initiative", blank=True,
+                                         related_name="stories")
+    resources = models.ManyToManyField("library.Resource", blank=True, related_name="stories")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name_plural = "stories"
+        indexes = [models.Index(fields=["status", "published_at"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("community:story_detail", args=[self.slug])
+
+
+class FundingOpportunity(TimeStampedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft (only its writers see it)"
+        PUBLISHED = "published", "Published"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True, editable=False)
+    funder = models.CharField(max_length=200)
+    amount = models.CharField(max_length=120, blank=True,
+                              help_text="In words, e.g. “up to £10,000” or “£2,000–£5,000”.")
+    summary = models.CharField(max_length=300)
+    eligibility = models.TextField(max_length=4000, help_text="Who may apply.")
+    deadline = models.DateTimeField(help_text="When applications close.")
+    link = models.URLField(max_length=500, help_text="Where to read more and apply.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["deadline", "id"]
+        verbose_name_plural = "funding opportunities"
+        indexes = [models.Index(fields=["status", "deadline"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("community:funding_detail", args=[self.slug])
+
+
+class FundingFollow(models.Model):
+    """A member following an opportunity, to be reminded before its deadline."""
+
+    opportunity = models.ForeignKey(FundingOpportunity, on_delete=models.CASCADE,
+                                    related_name="follows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="funding_follows")
+    created = models.DateTimeField(auto_now_add=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["opportunity", "user"],
+                                               name="one_follow_per_person")]
+
+    def __str__(self):
+        return f"Follow of {self.opportunity_id}"
+
+
+# --- Consultations and concerns ------------------------------------------------------------------
+#
+# A partner organisation consults on a policy or a practice, members answer its questions until
+# the closing date, and the organisation then says what it changed and why ("you said, we did").
+# A member can also raise a concern with an organisation, in public or in private; the
+# organisation answers, and how long it takes to answer is shown on its page.
+
+class Consultation(TimeStampedModel):
+    class Audience(models.TextChoices):
+        PUBLIC = "public", "Everyone can read it; members respond"
+        MEMBERS = "members", "Members of the hub"
+        ORGANISATIONS = "organisations", "Members of the organisations named below"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    organisation = models.ForeignKey("members.Organisation", on_delete=models.PROTECT,
+                                     related_name="consultations")
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True, editable=False)
+    summary = models.CharField(max_length=300)
+    body_markdown = models.TextField("what is proposed", max_length=20000,
+                                     help_text="The policy or practice, and what may change.")
+    body_html = models.TextField(editable=False)
+    audience = models.CharField("who can see it and respond", max_length=13,
+                                choices=Audience.choices, default=Audience.MEMBERS)
+    audience_organisations = models.ManyToManyField(
+        "members.Organisation", blank=True, related_name="consultations_received",
+        verbose_name="named organisations")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    opened_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closes_at = models.DateTimeField("closing date")
+    outcome_summary = models.TextField(
+        "what we did", max_length=6000, blank=True,
+        help_text="Published after the closing date: what changed and why.")
+    outcome_published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["status", "closes_at"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("community:consultation_detail", args=[self.slug])
+
+
+class ConsultationQuestion(models.Model):
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE,
+                                     related_name="questions")
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField(max_length=500)
+    required = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.text
+
+
+class ConsultationResponse(models.Model):
+    """One member's answers. Others who may see the consultation see the answers; the
+    respondent's name only if they chose to give it."""
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE,
+                                     related_name="responses")
+    respondent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    sector = models.CharField(max_length=12, choices=Sector.choices, default=Sector.OTHER)
+    show_name = models.BooleanField("show my name with my response", default=False)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        constraints = [models.UniqueConstraint(
+            fields=["consultation", "respondent"], name="one_response_per_person",
+            condition=models.Q(respondent__isnull=False))]
+
+    def __str__(self):
+        return f"Response {self.pk} to consultation {self.consultation_id}"
+
+
+class ConsultationAnswer(models.Model):
+    response = models.ForeignKey(ConsultationResponse, on_delete=models.CASCADE,
+                                 related_name="answers")
+    question = models.ForeignKey(ConsultationQuestion, on_delete=models.CASCADE,
+                                 related_name="answers")
+    text = models.TextField(max_length=6000)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["response", "question"],
+                                               name="one_answer_per_question")]
+
+    def __str__(self):
+        return f"Answer to question {self.question_id}"
+
+
+class ConsultationChange(models.Model):
+    """One line of "you said, we did": what respondents said, what changed, and why."""
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE,
+                                     related_name="changes")
+    position = models.PositiveSmallIntegerField(default=0)
+    you_said = models.TextField("you said", max_length=2000)
+    we_did = models.TextField("we did", max_length=2000)
+    why = models.TextField(max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.we_did[:60]
+
+
+class Concern(TimeStampedModel):
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public: anyone can read it and the answer"
+        PRIVATE = "private", "Private: only you and the organisation's staff"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for an answer"
+        ANSWERED = "answered", "Answered"
+        CLOSED = "closed", "Closed"
+
+    organisation = models.ForeignKey("members.Organisation", on_delete=models.PROTECT,
+                                     related_name="concerns")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="concerns")
+    show_name = models.BooleanField("show my name", default=False)
+    title = models.CharField(max_length=200)
+    body_markdown = models.TextField("your concern", max_length=8000)
+    body_html = models.TextField(editable=False)
+    visibility = models.CharField(max_length=7, choices=Visibility.choices,
+                                  default=Visibility.PUBLIC)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    answered_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                       help_text="When the organisation first answered.")
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    removed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    removed_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["organisation", "status"]),
+                   models.Index(fields=["visibility", "created"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("community:concern_detail", args=[self.pk])
+
+
+class ConcernReply(models.Model):
+    """A message on a concern: the organisation's answer (``on_behalf`` set) or the author's
+    follow-up."""
+
+    concern = models.ForeignKey(Concern, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    on_behalf = models.ForeignKey("members.Organisation", null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    body_markdown = models.TextField("reply", max_length=8000)
+    body_html = models.TextField(editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        verbose_name_plural = "concern replies"
+
+    def __str__(self):
+        return f"Reply on concern {self.concern_id}"

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from hub.community import mailing_views, news_feeds, news_views, spaces_views, views
+from hub.community import (
+    consult_urls,
+    ideas_urls,
+    mailing_views,
+    news_feeds,
+    news_views,
+    spaces_views,
+    stories_urls,
+    views,
+)
 
 app_name = "community"
 
@@ -58,3 +67,6 @@ urlpatterns = [
          name="subscription_confirm"),
     path("news-by-email/leave/<str:token>/", mailing_views.unsubscribe, name="unsubscribe"),
 ]
+
+# Ideas, stories and funding, consultations and concerns keep their addresses beside their views.
+urlpatterns += ideas_urls.urlpatterns + stories_urls.urlpatterns + consult_urls.urlpatterns

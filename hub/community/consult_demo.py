@@ -1,0 +1,5 @@
+"""Demo content for consultations and concerns."""
+
+
+def load() -> int:
+    return 0

@@ -1,0 +1,3 @@
+"""Addresses of consultations and concerns."""
+
+urlpatterns: list = []

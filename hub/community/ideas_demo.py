@@ -1,0 +1,5 @@
+"""Demo content for the ideas board."""
+
+
+def load() -> int:
+    return 0

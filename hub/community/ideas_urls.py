@@ -1,0 +1,3 @@
+"""Addresses of the ideas board."""
+
+urlpatterns: list = []

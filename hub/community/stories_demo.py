@@ -1,0 +1,5 @@
+"""Demo content for success stories and funding opportunities."""
+
+
+def load() -> int:
+    return 0

@@ -1,0 +1,3 @@
+"""Addresses of success stories and funding opportunities."""
+
+urlpatterns: list = []
