@@ -60,7 +60,7 @@ def org_roles(user) -> dict[int, str]:
 
 def forget(user) -> None:
     """Drop what the policy remembered about a user, after their roles or MFA changed."""
-    for name in ("_hub_mfa", "_hub_org_roles", "_hub_partner"):
+    for name in ("_hub_mfa", "_hub_org_roles", "_hub_partner", "_hub_study_roles"):
         if hasattr(user, name):
             delattr(user, name)
 
@@ -1088,6 +1088,117 @@ def public_briefings(qs):
     """Briefings for everyone: what feeds and the weekly email may carry."""
     Briefing = _community().Briefing
     return qs.filter(status=Briefing.Status.PUBLISHED, audience=Briefing.Audience.PUBLIC)
+
+
+# --- Research workspace ---------------------------------------------------------------------
+#
+# A study belongs to its team: a lead, coders and viewers. Only the team reads its content
+# (participants, sources, codes, codings, memos, exports). A study the lead chooses to list
+# shows members its title, questions and outputs, nothing more; an unlisted study answers like
+# a missing page to everyone outside the team. Hub staff have no way in of their own: they see
+# a study's content only when its lead adds them to the team. Viewers read; coders and the lead
+# code; the lead runs the study (team, settings, import, codebook structure, reveal).
+#
+# Blind coding: while a study is blind and not yet revealed, every coder, the lead included,
+# sees only their own codings, by every address and in every export and analysis.
+
+def _research():
+    from hub.research import models
+
+    return models
+
+
+def study_role(user, study) -> str | None:
+    """The person's role in the study's team, or None."""
+    if not is_member(user):
+        return None
+    if not hasattr(user, "_hub_study_roles"):
+        user._hub_study_roles = dict(_research().StudyMember.objects.filter(
+            user=user).values_list("study_id", "role"))
+    return user._hub_study_roles.get(study.pk)
+
+
+def forget_study_roles(user) -> None:
+    if hasattr(user, "_hub_study_roles"):
+        delattr(user, "_hub_study_roles")
+
+
+def _team_study_ids(user) -> list[int]:
+    if not is_member(user):
+        return []
+    return list(_research().StudyMember.objects.filter(user=user).values_list(
+        "study_id", flat=True))
+
+
+def can_create_study(user) -> bool:
+    return is_member(user)
+
+
+def can_view_study(user, study) -> bool:
+    """See the study's page: its team, or any member when the study is listed."""
+    return study_role(user, study) is not None or (is_member(user) and study.listed)
+
+
+def visible_studies(user, qs):
+    if not is_member(user):
+        return qs.none()
+    return qs.filter(Q(pk__in=_team_study_ids(user)) | Q(listed=True))
+
+
+def can_read_study(user, study) -> bool:
+    """Read the study's content: participants, sources, codes, codings, memos, exports."""
+    return study_role(user, study) is not None
+
+
+def readable_studies(user, qs):
+    return qs.filter(pk__in=_team_study_ids(user))
+
+
+def can_code_study(user, study) -> bool:
+    StudyMember = _research().StudyMember
+    return (study.status == study.Status.ACTIVE
+            and study_role(user, study) in (StudyMember.Role.LEAD, StudyMember.Role.CODER))
+
+
+def can_manage_study(user, study) -> bool:
+    return study_role(user, study) == _research().StudyMember.Role.LEAD
+
+
+def can_view_coding(user, coding) -> bool:
+    study = coding.source.study
+    if not can_read_study(user, study):
+        return False
+    return not study.codings_hidden or coding.coder_id == user.pk
+
+
+def visible_codings(user, qs):
+    """Codings this person may see: their team's studies, and in a study still blind only
+    their own."""
+    ids = _team_study_ids(user)
+    if not ids:
+        return qs.none()
+    return qs.filter(source__study_id__in=ids).filter(
+        Q(source__study__blind=False) | Q(source__study__revealed_at__isnull=False)
+        | Q(coder=user))
+
+
+def can_view_memo(user, memo) -> bool:
+    return can_read_study(user, memo.study) and (
+        memo.coding_id is None or can_view_coding(user, memo.coding))
+
+
+def visible_memos(user, qs):
+    ids = _team_study_ids(user)
+    if not ids:
+        return qs.none()
+    return qs.filter(study_id__in=ids).filter(
+        Q(coding__isnull=True) | Q(study__blind=False) | Q(study__revealed_at__isnull=False)
+        | Q(coding__coder=user))
+
+
+def can_edit_memo(user, memo) -> bool:
+    return can_view_memo(user, memo) and can_code_study(user, memo.study) and (
+        memo.author_id == user.pk or can_manage_study(user, memo.study))
 
 
 # --- Who each address is for ----------------------------------------------------------------

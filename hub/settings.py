@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "hub.library",
     "hub.assessment",
     "hub.community",
+    "hub.research",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,7 @@ urlpatterns = [
     path("library/", include("hub.library.urls")),
     path("assessment/", include("hub.assessment.urls")),
     path("community/", include("hub.community.urls")),
+    path("research/", include("hub.research.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

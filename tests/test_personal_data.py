@@ -70,6 +70,10 @@ from hub.members.tests.factories import (
     UserFactory,
     enrol_mfa,
 )
+from hub.research.models import Code as ResearchCode
+from hub.research.models import Coding, Memo, StudyMember
+from hub.research.models import Source as ResearchSource
+from hub.research.models import Study as ResearchStudy
 
 pytestmark = pytest.mark.django_db
 
@@ -265,6 +269,20 @@ def person():
                                      body_markdown="Loud.", body_html="<p>Loud.</p>")
     ConcernReply.objects.create(concern=concern, author=zelda, body_markdown="Still loud.",
                                 body_html="<p>Still loud.</p>")
+
+    # A study she started and codes in, with a source, a code, a coding and a memo, and a
+    # coder she added.
+    study = ResearchStudy.objects.create(title="Trust in Riverside", slug="trust-riverside",
+                                         created_by=zelda)
+    StudyMember.objects.create(study=study, user=zelda, role=StudyMember.Role.LEAD)
+    StudyMember.objects.create(study=study, user=applicant, role=StudyMember.Role.CODER,
+                               added_by=zelda)
+    source = ResearchSource.objects.create(study=study, title="Interview 1",
+                                           text="[Participant 1]: It was fine.",
+                                           created_by=zelda)
+    code = ResearchCode.objects.create(study=study, name="Trust", created_by=zelda)
+    coding = Coding.objects.create(source=source, code=code, start=0, end=10, coder=zelda)
+    Memo.objects.create(study=study, coding=coding, author=zelda, text="Hesitant.")
     return zelda
 
 

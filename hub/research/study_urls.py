@@ -1,0 +1,3 @@
+"""Addresses of the research workspace: study."""
+
+urlpatterns: list = []
