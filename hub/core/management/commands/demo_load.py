@@ -10,6 +10,8 @@ from hub.core.services import audit_record
 from hub.library import demo as library_demo
 from hub.members import demo as members_demo
 from hub.members.models import User
+from hub.research import coding_demo as research_coding_demo
+from hub.research import demo as research_demo
 
 MARKER = "demo.load"
 
@@ -39,6 +41,8 @@ class Command(BaseCommand):
             resources = library_demo.load()
             assessment = assessment_demo.load()
             events = community_demo.load()
+            research_demo.load()
+            research_coding_demo.load()
             if not has_marker:
                 audit_record(actor=None, action=MARKER)
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
