@@ -87,16 +87,15 @@ def acts_as_moderator(user) -> bool:
 
 def admin_org_ids(user) -> set[int]:
     """Organisations whose admin powers this person may use now."""
-    if not mfa_enrolled(user):
-        return set()
-    return {org for org, role in org_roles(user).items() if role == Membership.Role.ADMIN}
+    held = {org for org, role in org_roles(user).items() if role == Membership.Role.ADMIN}
+    # Roles first: most people hold none, and then two-step sign-in need not be looked up.
+    return held if held and mfa_enrolled(user) else set()
 
 
 def approver_org_ids(user) -> set[int]:
     """Organisations for which this person may decide access (approvers and admins)."""
-    if not mfa_enrolled(user):
-        return set()
-    return {org for org, role in org_roles(user).items() if role in POWER_ROLES}
+    held = {org for org, role in org_roles(user).items() if role in POWER_ROLES}
+    return held if held and mfa_enrolled(user) else set()
 
 
 def editor_org_ids(user) -> set[int]:
@@ -1201,6 +1200,393 @@ def can_edit_memo(user, memo) -> bool:
         memo.author_id == user.pk or can_manage_study(user, memo.study))
 
 
+def can_curate_study(user, study) -> bool:
+    """Import sources and keep the participants and registered names: the lead, while the
+    study is active (an archived study is read only)."""
+    return study.status == study.Status.ACTIVE and can_manage_study(user, study)
+
+
+def can_view_agreement(user, study) -> bool:
+    """The agreement figures: the lead at any time (figures say nothing about who coded
+    what), the rest of the team once codings are no longer hidden."""
+    return can_manage_study(user, study) or (
+        can_read_study(user, study) and not study.codings_hidden)
+
+
+def can_view_disagreements(user, study) -> bool:
+    """The passages where coders differ show each coder's codings: not while blind."""
+    return can_read_study(user, study) and not study.codings_hidden
+
+
+def can_exchange_study(user, study) -> bool:
+    """Export the whole study (REFI-QDA project) or import into it: the lead."""
+    return can_manage_study(user, study)
+
+
+def can_export_codebook(user, study) -> bool:
+    return can_read_study(user, study)
+
+
+# --- Community: consultations and concerns --------------------------------------------------
+#
+# A consultation is opened by a partner organisation (its editors and admins; hub staff for any
+# partner) for an audience it chooses, as a briefing is: everyone (members respond), the members
+# of the hub, or the members of organisations it names (members of the issuing organisation
+# always included). Drafts and withdrawn consultations are seen only by those who manage them:
+# the issuing organisation's editors and admins, and hub staff. Whoever may see a consultation
+# sees its responses, with a respondent's name only where they chose to show it; the issuing
+# organisation sees exactly the same, so answering never costs anyone their anonymity. Members
+# of the audience respond while it is open and before its closing date.
+#
+# A concern is raised by a member and addressed to an organisation. A public concern and its
+# answers are readable by anyone, visitors included, until a moderator removes it; a private one
+# (or a removed one) is seen only by its author and the addressed organisation's editors and
+# admins: not by hub staff, moderators or anyone else. Those editors and admins answer for the
+# organisation; the author follows up; either may close it.
+
+def consultation_organisation_ids(user) -> set[int]:
+    """Partner organisations this person may open consultations for: those they edit or
+    administer; hub staff, any partner."""
+    return briefing_organisation_ids(user)
+
+
+def can_open_consultations(user) -> bool:
+    return bool(consultation_organisation_ids(user))
+
+
+def can_manage_consultation(user, consultation) -> bool:
+    """Edit, open, withdraw, publish the outcome, export the answers."""
+    if acts_as_staff(user):
+        return True
+    return is_member(user) and consultation.organisation_id in editor_org_ids(user)
+
+
+def managed_consultations(user, qs):
+    if acts_as_staff(user):
+        return qs
+    if not is_member(user):
+        return qs.none()
+    return qs.filter(organisation_id__in=list(editor_org_ids(user)))
+
+
+def _consultation_audience_q(user) -> Q:
+    """Opened consultations whose audience includes this person."""
+    models = _community()
+    Audience = models.Consultation.Audience
+    rule = Q(audience=Audience.PUBLIC)
+    if is_member(user):
+        mine = list(org_roles(user))
+        named = models.Consultation.audience_organisations.through.objects.filter(
+            organisation_id__in=mine).values("consultation_id")
+        rule |= Q(audience=Audience.MEMBERS) | Q(
+            Q(organisation_id__in=mine) | Q(pk__in=named), audience=Audience.ORGANISATIONS)
+    return Q(rule, status=models.Consultation.Status.OPEN)
+
+
+def in_consultation_audience(user, consultation) -> bool:
+    if consultation.status != consultation.Status.OPEN:
+        return False
+    Audience = consultation.Audience
+    if consultation.audience == Audience.PUBLIC:
+        return True
+    if not is_member(user):
+        return False
+    if consultation.audience == Audience.MEMBERS:
+        return True
+    mine = set(org_roles(user))
+    return consultation.organisation_id in mine or consultation.audience_organisations.filter(
+        pk__in=mine).exists()
+
+
+def can_view_consultation(user, consultation) -> bool:
+    return can_manage_consultation(user, consultation) or in_consultation_audience(
+        user, consultation)
+
+
+def visible_consultations(user, qs):
+    if acts_as_staff(user):
+        return qs
+    rule = _consultation_audience_q(user)
+    if is_member(user):
+        rule |= Q(organisation_id__in=list(editor_org_ids(user)))
+    return qs.filter(rule)
+
+
+def can_respond_consultation(user, consultation, now=None) -> bool:
+    """Members of the audience, while the consultation is open and before it closes."""
+    from django.utils import timezone
+
+    return (is_member(user) and in_consultation_audience(user, consultation)
+            and consultation.closes_at > (now or timezone.now()))
+
+
+def can_view_consultation_responses(user, consultation) -> bool:
+    """Responses follow the consultation: whoever sees it sees the answers (names only where
+    the respondent chose to show them)."""
+    return can_view_consultation(user, consultation)
+
+
+def can_export_consultation(user, consultation) -> bool:
+    return can_manage_consultation(user, consultation)
+
+
+def can_raise_concern(user) -> bool:
+    return is_member(user)
+
+
+def can_answer_concern(user, concern) -> bool:
+    """Answer for the addressed organisation: its editors and admins."""
+    return is_member(user) and concern.organisation_id in editor_org_ids(user)
+
+
+def _is_concern_author(user, concern) -> bool:
+    return is_member(user) and concern.author_id == user.pk
+
+
+def can_view_concern(user, concern) -> bool:
+    if _is_concern_author(user, concern) or can_answer_concern(user, concern):
+        return True
+    return (concern.visibility == concern.Visibility.PUBLIC
+            and concern.removed_at is None)
+
+
+def visible_concerns(user, qs):
+    Concern = _community().Concern
+    rule = Q(visibility=Concern.Visibility.PUBLIC, removed_at__isnull=True)
+    if is_member(user):
+        rule |= Q(author=user) | Q(organisation_id__in=list(editor_org_ids(user)))
+    return qs.filter(rule)
+
+
+def can_reply_concern(user, concern) -> bool:
+    """The organisation answers and the author follows up, until it is closed."""
+    return concern.status != concern.Status.CLOSED and (
+        _is_concern_author(user, concern) or can_answer_concern(user, concern))
+
+
+def can_close_concern(user, concern) -> bool:
+    return can_reply_concern(user, concern)
+
+
+def can_remove_concern(user, concern) -> bool:
+    """Hub moderators (and staff) take a public concern out of public view, with a reason."""
+    return ((acts_as_moderator(user) or acts_as_staff(user))
+            and concern.visibility == concern.Visibility.PUBLIC
+            and concern.removed_at is None)
+
+
+# --- Community: ideas board -----------------------------------------------------------------
+#
+# The ideas board belongs to the members of the hub. Every approved member reads every idea,
+# whatever its status, puts ideas forward, supports an idea (once) and comments. Visitors,
+# applicants and deactivated accounts see nothing of it: its pages ask them to sign in or
+# answer like a missing page. An idea's author may change it while it is still new; once staff
+# take it up, it stays as it was discussed. Support is given and withdrawn while the idea is
+# new or under discussion; a decided idea keeps the support it had. Nobody sees who supported
+# an idea (only how many did, from each sector). A comment's author may delete it; hub
+# moderators and staff remove one with a reason that stays in its place. Hub staff set the
+# status, with a reason (always when declining), and link an adopted idea to what came of it;
+# those links are shown only to people who may see the event or resource they point at.
+
+def can_view_idea(user, idea) -> bool:
+    return is_member(user)
+
+
+def visible_ideas(user, qs):
+    return qs if is_member(user) else qs.none()
+
+
+def can_submit_idea(user) -> bool:
+    return is_member(user)
+
+
+def can_edit_idea(user, idea) -> bool:
+    """Change the title and text: the author, while the idea is new."""
+    return (is_member(user) and idea.author_id == user.pk
+            and idea.status == idea.Status.NEW)
+
+
+def idea_open_for_support(idea) -> bool:
+    return idea.status in (idea.Status.NEW, idea.Status.DISCUSSION)
+
+
+def can_support_idea(user, idea) -> bool:
+    """Give or withdraw support (whether this person already supports it, the service says)."""
+    return can_view_idea(user, idea) and idea_open_for_support(idea)
+
+
+def can_comment_on_idea(user, idea) -> bool:
+    return can_view_idea(user, idea)
+
+
+def can_delete_idea_comment(user, comment) -> bool:
+    return (is_member(user) and comment.author_id == user.pk
+            and comment.removed_at is None)
+
+
+def can_remove_idea_comment(user, comment) -> bool:
+    """Remove someone's comment, giving a reason: hub moderators and staff."""
+    return comment.removed_at is None and (acts_as_moderator(user) or acts_as_staff(user))
+
+
+def can_decide_idea(user, idea=None) -> bool:
+    """Set the status, the reason and what came of an adopted idea: hub staff."""
+    return acts_as_staff(user)
+
+
+# --- Community: stories and funding ---------------------------------------------------------
+#
+# Success stories and funding opportunities come from hub staff and from the editors and admins
+# of partner organisations (the same people who give briefings). A story is told for one
+# organisation (or, by staff, for the hub itself); a funding opportunity belongs to whoever
+# listed it. Both are public once published. Drafts and withdrawn ones are seen only by the
+# people who write them: staff; for a story, its organisation's editors and admins and its
+# author; for an opportunity, the member who listed it. To everyone else they answer like a
+# missing page and appear in no list, feed or email. Links from a story to initiatives and
+# library items are shown to each reader through their own rules (``visible_initiatives``,
+# ``visible_resources``). Members follow published opportunities that are still open, to be
+# reminded before the deadline.
+
+def story_organisation_ids(user) -> set[int]:
+    """Organisations this person may tell stories for: as for briefings."""
+    return briefing_organisation_ids(user)
+
+
+def can_write_stories(user) -> bool:
+    return bool(story_organisation_ids(user))
+
+
+def can_manage_story(user, story) -> bool:
+    """Edit, publish or withdraw: the organisation's editors and admins, and staff."""
+    if acts_as_staff(user):
+        return True
+    return (is_member(user) and story.organisation_id is not None
+            and story.organisation_id in editor_org_ids(user))
+
+
+def can_view_story(user, story) -> bool:
+    if story.status == story.Status.PUBLISHED or can_manage_story(user, story):
+        return True
+    return is_member(user) and story.author_id == user.pk
+
+
+def visible_stories(user, qs):
+    if acts_as_staff(user):
+        return qs
+    rule = Q(status=_community().Story.Status.PUBLISHED)
+    if is_member(user):
+        rule |= Q(organisation_id__in=list(editor_org_ids(user))) | Q(author=user)
+    return qs.filter(rule)
+
+
+def managed_stories(user, qs):
+    """Stories this person may change, any status (their organisations' own list)."""
+    if acts_as_staff(user):
+        return qs
+    if not is_member(user):
+        return qs.none()
+    return qs.filter(organisation_id__in=list(editor_org_ids(user)))
+
+
+def public_stories(qs):
+    """What feeds and the weekly email may carry: published stories."""
+    return qs.filter(status=_community().Story.Status.PUBLISHED)
+
+
+def can_write_funding(user) -> bool:
+    """List funding opportunities: staff and the editors and admins of partner organisations."""
+    return bool(briefing_organisation_ids(user))
+
+
+def can_manage_funding(user, opportunity) -> bool:
+    """Edit or withdraw: staff, and the member who listed it while they may still list."""
+    if acts_as_staff(user):
+        return True
+    return (is_member(user) and opportunity.created_by_id == user.pk
+            and can_write_funding(user))
+
+
+def can_view_funding(user, opportunity) -> bool:
+    if opportunity.status == opportunity.Status.PUBLISHED or acts_as_staff(user):
+        return True
+    return is_member(user) and opportunity.created_by_id == user.pk
+
+
+def visible_funding(user, qs):
+    if acts_as_staff(user):
+        return qs
+    rule = Q(status=_community().FundingOpportunity.Status.PUBLISHED)
+    if is_member(user):
+        rule |= Q(created_by=user)
+    return qs.filter(rule)
+
+
+def public_funding(qs):
+    """What feeds and the weekly email may carry: published opportunities."""
+    return qs.filter(status=_community().FundingOpportunity.Status.PUBLISHED)
+
+
+def can_follow_funding(user, opportunity, now=None) -> bool:
+    """Follow to be reminded: members, of a published opportunity whose deadline is ahead."""
+    from django.utils import timezone
+
+    return (is_member(user) and opportunity.status == opportunity.Status.PUBLISHED
+            and opportunity.deadline > (now or timezone.now()))
+
+
+# --- Library: who shares search results ----------------------------------------------------
+
+def library_audience(user) -> tuple:
+    """A name for everyone who may find exactly the same resources, and open the same files,
+    as this person, so one rendered page of search results can serve them all (see
+    ``hub.library.caching``), and the moment that stops being true by the clock alone (the
+    first of their grants to expire), or None. Visitors (applicants and deactivated people
+    too) share one name; members with no grant, no approver's power and no contribution
+    outside their organisations share by partner standing and organisations. Everyone else
+    (staff, approvers, people a grant reaches, directly or through an organisation) gets a
+    name of their own that holds every fact the rules read, so a change to any of them moves
+    them to another name at once."""
+    if not is_member(user):
+        return "visitors", None
+    from django.db.models import Count, Min
+
+    lib = _library()
+    orgs = sorted(org_roles(user))
+    partner = is_partner_member(user)
+    staff = acts_as_staff(user)
+    approves = sorted(approver_org_ids(user)) if any(
+        role in POWER_ROLES for role in org_roles(user).values()) else []
+    grants = _grants_for(user).aggregate(n=Count("pk"), until=Min("expires_at"))
+    outside = lib.Resource.objects.filter(contributor=user).exclude(
+        organisation_id__in=orgs).exists()
+    facts = f"partner={int(partner)}:orgs=" + ",".join(str(org) for org in orgs)
+    if not (staff or approves or grants["n"] or outside):
+        return f"members:{facts}", None
+    return (f"person={user.pk}:staff={int(staff)}:approves="
+            + ",".join(str(org) for org in approves) + f":{facts}"), grants["until"]
+
+
+# --- Research workspace: codebook and coding ------------------------------------------------
+#
+# The lead shapes the codebook (rename, move, reorder, merge, split, delete, load the starting
+# codebook) while the study is active. Coders and the lead add codes as they code: a new idea
+# should not wait for the lead, and the lead can merge or move it later. A coding is removed
+# by its coder, or by the lead among the codings the lead may see (blind coding still holds).
+
+def can_shape_codebook(user, study) -> bool:
+    return can_manage_study(user, study) and can_code_study(user, study)
+
+
+def can_add_code(user, study) -> bool:
+    return can_code_study(user, study)
+
+
+def can_remove_coding(user, coding) -> bool:
+    study = coding.source.study
+    return can_code_study(user, study) and can_view_coding(user, coding) and (
+        coding.coder_id == user.pk or can_manage_study(user, study))
+
+
 # --- Who each address is for ----------------------------------------------------------------
 # Every URL pattern the hub answers, by name, in one of three classes. A test walks the URL
 # resolver and fails on any pattern missing here, and checks that a signed-out visitor gets no
@@ -1349,6 +1735,97 @@ URL_CLASSES: dict[str, str] = {
     "community:briefing_mine": ROLE,
     "community:briefing_edit": ROLE,
     "community:briefing_withdraw": ROLE,
+    # Community: stories and funding
+    "community:story_list": PUBLIC,
+    "community:story_feed": PUBLIC,
+    "community:story_new": ROLE,
+    "community:story_mine": ROLE,
+    "community:story_detail": PUBLIC,
+    "community:story_edit": ROLE,
+    "community:story_withdraw": ROLE,
+    "community:funding_list": PUBLIC,
+    "community:funding_feed": PUBLIC,
+    "community:funding_new": ROLE,
+    "community:funding_following": MEMBER,
+    "community:funding_detail": PUBLIC,
+    "community:funding_edit": ROLE,
+    "community:funding_withdraw": ROLE,
+    "community:funding_follow": MEMBER,
+    # Community: ideas board (the author's and moderators' actions are "role")
+    "community:idea_list": MEMBER,
+    "community:idea_new": MEMBER,
+    "community:idea_detail": MEMBER,
+    "community:idea_support": MEMBER,
+    "community:idea_support_withdraw": MEMBER,
+    "community:idea_comment": MEMBER,
+    "community:idea_edit": ROLE,
+    "community:idea_comment_delete": ROLE,
+    "community:idea_comment_remove": ROLE,
+    "community:idea_status": ROLE,
+    # Community: consultations and concerns
+    "community:consultation_list": PUBLIC,
+    "community:consultation_detail": PUBLIC,
+    "community:concern_list": PUBLIC,
+    "community:concern_detail": PUBLIC,
+    "community:consultation_respond": MEMBER,
+    "community:concern_new": MEMBER,
+    "community:concern_reply": MEMBER,
+    "community:concern_close": MEMBER,
+    "community:consultation_new": ROLE,
+    "community:consultation_edit": ROLE,
+    "community:consultation_withdraw": ROLE,
+    "community:consultation_outcome": ROLE,
+    "community:consultation_export": ROLE,
+    "community:concern_remove": ROLE,
+    # Research workspace: studies, teams, participants and sources
+    "research:study_list": MEMBER,
+    "research:study_new": MEMBER,
+    "research:study_detail": MEMBER,
+    "research:study_edit": ROLE,
+    "research:study_archive": ROLE,
+    "research:study_log": ROLE,
+    "research:team": ROLE,
+    "research:team_change": ROLE,
+    "research:team_remove": ROLE,
+    "research:participant_list": ROLE,
+    "research:participant_new": ROLE,
+    "research:participant_edit": ROLE,
+    "research:participant_delete": ROLE,
+    "research:registry": ROLE,
+    "research:source_list": ROLE,
+    "research:source_import": ROLE,
+    "research:source_review": ROLE,
+    "research:source_detail": ROLE,
+    "research:source_edit": ROLE,
+    "research:source_delete": ROLE,
+    # Research workspace: codebook, coding, memos, retrieval and analysis (the team)
+    "research:codebook": ROLE,
+    "research:code_new": ROLE,
+    "research:codebook_starter": ROLE,
+    "research:codes_css": ROLE,
+    "research:code_detail": ROLE,
+    "research:study_reveal": ROLE,
+    "research:source_code": ROLE,
+    "research:coding_add": ROLE,
+    "research:source_codings_json": ROLE,
+    "research:coding_remove": ROLE,
+    "research:memo_new": ROLE,
+    "research:memo_edit": ROLE,
+    "research:memo_delete": ROLE,
+    "research:retrieve": ROLE,
+    "research:retrieve_export": ROLE,
+    "research:analysis": ROLE,
+    "research:cooccurrence": ROLE,
+    "research:analysis_search": ROLE,
+    # Research workspace: agreement between coders and exchange with other tools (the team)
+    "research:agreement": ROLE,
+    "research:disagreements": ROLE,
+    "research:segment": ROLE,
+    "research:project_import": MEMBER,
+    "research:exchange": ROLE,
+    "research:project_export": ROLE,
+    "research:codebook_export": ROLE,
+    "research:codebook_import": ROLE,
     # Signing in and out (allauth), named one by one: a new allauth page must be classed here
     "account_login": PUBLIC,
     "account_signup": PUBLIC,

@@ -354,6 +354,8 @@ USE_TZ = True
 
 # --- The hub's own --------------------------------------------------------------------------
 HUB_INVITATION_DAYS = int(env("INVITATION_DAYS", "14"))
+# Followers of a funding opportunity are reminded this many days before its deadline.
+HUB_FUNDING_REMINDER_DAYS = int(env("FUNDING_REMINDER_DAYS", "7"))
 
 LOGGING = {
     "version": 1,

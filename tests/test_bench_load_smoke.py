@@ -38,6 +38,9 @@ def test_bench_load_quick_run_ends_with_json_figures():
         assert figures["requests"] > 0
         assert figures["errors"] == 0, figures
         assert set(figures["socket_errors"].values()) == {0}
+    assert summary["library_search_queries"] > 1  # several searches in turn, not one address
+    assert len(summary["pages"]["library_search"]["paths"]) == summary["library_search_queries"]
+    assert summary["library_search_cold"]["first"]["p95_ms"] > 0
     assert summary["trivial"]["mean_requests_per_second"] > 0
     assert summary["trivial"]["member_mean_requests_per_second"] > 0
     for figures in summary["pages"].values():

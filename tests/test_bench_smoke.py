@@ -11,6 +11,7 @@ FIGURES = {
     "build_seconds", "index_seconds", "service_p50_ms", "service_p95_ms", "raw_p50_ms",
     "raw_p95_ms", "ratio_p50", "ratio_p95", "page_p50_ms", "page_p95_ms", "page_failures",
     "sample_query", "sample_total_service", "sample_total_raw", "by_kind_p95_ms",
+    "page_shared_p50_ms", "page_shared_p95_ms",
 }
 TARGETS = {"service_p95_vs_raw_p95", "page_p95_ms", "growth_service_p95_10k_to_100k"}
 

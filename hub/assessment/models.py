@@ -284,7 +284,8 @@ class Response(models.Model):
 
 class Answer(models.Model):
     """The answer to one indicator: a point on the 5-point scale or "don't know", with optional
-    evidence: a note, or a library resource."""
+    evidence: a note, a library resource, or a coded passage from a research study (shown only
+    to those who may read that study)."""
 
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
     indicator = models.CharField(max_length=60)
@@ -294,6 +295,9 @@ class Answer(models.Model):
     note = models.TextField(max_length=2000, blank=True)
     resource = models.ForeignKey("library.Resource", null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="+")
+    coding = models.ForeignKey("research.Coding", null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+",
+                               verbose_name="coded passage")
     saved_at = models.DateTimeField(auto_now=True)
 
     class Meta:

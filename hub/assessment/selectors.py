@@ -68,6 +68,7 @@ class Evidence:
     perspective: str
     note: str
     resource: object | None
+    coding: object | None = None
 
 
 @dataclass
@@ -82,25 +83,30 @@ class InitiativeReport:
 
 
 def _evidence(user, round_: Round, result: scoring.RoundResult) -> tuple[list[Evidence], int]:
-    """Notes and library items given with submitted answers, labelled only by perspective. A
-    note from a perspective too small to be shown apart is labelled as the combined group, or
-    left out with its group. Library items appear only to those who may see them."""
+    """Notes, library items and coded passages given with submitted answers, labelled only by
+    perspective. A note from a perspective too small to be shown apart is labelled as the
+    combined group, or left out with its group. Library items appear only to those who may
+    see them, and coded passages only to those who may read their study."""
     from hub.library.models import Resource
+    from hub.research.models import Coding
 
     indicators = round_.instrument.indicators
     shown = {group.key for group in result.groups}
     pooled = next((g for g in result.groups if g.key == scoring.POOLED), None)
     answers = (Answer.objects
                .filter(response__round=round_, response__submitted_at__isnull=False)
-               .filter(~Q(note="") | Q(resource__isnull=False))
-               .values_list("indicator", "response__perspective", "note", "resource_id")
+               .filter(~Q(note="") | Q(resource__isnull=False) | Q(coding__isnull=False))
+               .values_list("indicator", "response__perspective", "note", "resource_id",
+                            "coding_id")
                .order_by("indicator", "pk"))
     rows = list(answers)
     visible = set(policy.visible_resources(user, Resource.objects.filter(
         pk__in={row[3] for row in rows if row[3]})).values_list("pk", flat=True))
     resources = Resource.objects.in_bulk(visible)
+    codings = {c.pk: c for c in policy.visible_codings(user, Coding.objects.filter(
+        pk__in={row[4] for row in rows if row[4]})).select_related("source__study", "code")}
     items, hidden = [], 0
-    for indicator, perspective, note, resource_id in rows:
+    for indicator, perspective, note, resource_id, coding_id in rows:
         if indicator not in indicators:
             continue
         if perspective in shown:
@@ -110,13 +116,15 @@ def _evidence(user, round_: Round, result: scoring.RoundResult) -> tuple[list[Ev
         else:
             continue
         resource = resources.get(resource_id)
+        coding = codings.get(coding_id)
         if resource_id and resource is None:
             hidden += 1
-        if not note and resource is None:
+        # A passage from a study the reader cannot see is left out without a trace.
+        if not note and resource is None and coding is None:
             continue
         item = indicators[indicator]
         items.append(Evidence(item["dimension"], indicator, item["question"], label, note,
-                              resource))
+                              resource, coding))
     return items, hidden
 
 

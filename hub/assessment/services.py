@@ -380,7 +380,8 @@ def _note_problems(note: str) -> list[str]:
 
 @transaction.atomic
 def save_answer(actor, response: Response, indicator: str, *, value=None, dont_know=False,
-                note: str = "", resource=None, resume_key: str | None = None) -> Saved:
+                note: str = "", resource=None, coding=None,
+                resume_key: str | None = None) -> Saved:
     """Save one answer as soon as it is given. A note that holds an email address or a phone
     number is not stored: the rest of the answer is, and the person is asked to remove it."""
     _require(policy.can_answer(actor, response, resume_key))
@@ -407,6 +408,8 @@ def save_answer(actor, response: Response, indicator: str, *, value=None, dont_k
         viewer = actor if response.user_id else None
         if not policy.visible_resources(viewer, Resource.objects.filter(pk=resource.pk)).exists():
             raise ValidationError({"resource": "That library item cannot be found."})
+    if coding is not None and not (response.user_id and policy.can_view_coding(actor, coding)):
+        raise ValidationError({"coding": "That coded passage cannot be found."})
     answer = Answer.objects.filter(response=response, indicator=indicator).first()
     if answer is None:
         answer = Answer(response=response, indicator=indicator)
@@ -415,8 +418,9 @@ def save_answer(actor, response: Response, indicator: str, *, value=None, dont_k
     if not held_back:
         answer.note = note
     answer.resource = resource
+    answer.coding = coding
     if answer.value is None and not answer.dont_know and not answer.note \
-            and answer.resource is None:
+            and answer.resource is None and answer.coding is None:
         if answer.pk:
             answer.delete()
         answer = None

@@ -420,6 +420,26 @@ def _resource_from(text: str, respondent: Respondent):
     return resource
 
 
+def _coding_from(text: str, respondent: Respondent):
+    """A coded passage named by its address, if the respondent may read its study."""
+    import re
+
+    from hub.research.models import Coding
+
+    text = (text or "").strip()
+    if not text:
+        return None
+    match = re.search(r"segments/(\d+)/?\s*$", text)
+    if not match:
+        raise ValidationError("Give the address of a coded passage, such as "
+                              "https://…/research/studies/…/segments/12/.")
+    coding = Coding.objects.select_related("source__study").filter(
+        pk=int(match.group(1))).first()
+    if coding is None or not policy.can_view_coding(respondent.actor, coding):
+        raise ValidationError("That coded passage cannot be found.")
+    return coding
+
+
 def _save_page(request, respondent: Respondent, dimension: dict) -> list[str]:
     """Save every answer on one page. Returns the problems to show; what could be saved is."""
     problems = []
@@ -434,10 +454,15 @@ def _save_page(request, respondent: Respondent, dimension: dict) -> list[str]:
             problems.append(f"{indicator['question']} — {' '.join(error.messages)}")
             resource = None
         try:
+            coding = _coding_from(request.POST.get(f"{key}-segment", ""), respondent)
+        except ValidationError as error:
+            problems.append(f"{indicator['question']} — {' '.join(error.messages)}")
+            coding = None
+        try:
             saved = services.save_answer(
                 respondent.actor, respondent.response, key,
                 value=None if raw == "dk" else raw, dont_know=raw == "dk",
-                note=request.POST.get(f"{key}-note", ""), resource=resource,
+                note=request.POST.get(f"{key}-note", ""), resource=resource, coding=coding,
                 resume_key=respondent.key)
         except ValidationError as error:
             problems.append(f"{indicator['question']} — {' '.join(error.messages)}")
@@ -473,7 +498,7 @@ def _answer(request, respondent: Respondent, step: int):
             target = step - 1 if go == "back" else step if go == "stay" else step + 1
             return redirect(respondent.url(max(1, target)))
     answers = {a.indicator: a for a in
-               respondent.response.answers.select_related("resource")}
+               respondent.response.answers.select_related("resource", "coding__source__study")}
     questions = []
     for indicator in dimension["indicators"]:
         answer = answers.get(indicator["key"])
@@ -488,6 +513,10 @@ def _answer(request, respondent: Respondent, step: int):
             "resource": (posted.get(f"{indicator['key']}-resource", "") if posted else
                          reverse("library:detail", args=[answer.resource_id])
                          if answer and answer.resource_id else ""),
+            "segment": (posted.get(f"{indicator['key']}-segment", "") if posted else
+                        reverse("research:segment", args=[answer.coding.source.study.slug,
+                                                          answer.coding_id])
+                        if answer and answer.coding_id else ""),
         })
     answered = len(answers)
     return render(request, "assessment/answer.html", {
@@ -497,6 +526,7 @@ def _answer(request, respondent: Respondent, step: int):
         "steps_list": [(i, d["name"], respondent.url(i)) for i, d in enumerate(dimensions, 1)],
         "previous": respondent.url(step - 1) if step > 1 else None,
         "problems": problems, "answered": answered,
+        "can_cite_passages": bool(respondent.response.user_id),
         "total": sum(len(d["indicators"]) for d in dimensions),
         "review_url": respondent.url(last),
         "through_link": respondent.key is not None,

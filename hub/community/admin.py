@@ -5,7 +5,16 @@ shown: who registered, and their accessibility needs, are for the event's organi
 from django.contrib import admin
 
 from hub.admin_site import ReadOnlyAdminMixin
-from hub.community.models import AgendaItem, Event, IdentityReveal, Space
+from hub.community.models import (
+    AgendaItem,
+    Consultation,
+    Event,
+    FundingOpportunity,
+    Idea,
+    IdentityReveal,
+    Space,
+    Story,
+)
 
 
 class AgendaItemInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -39,3 +48,39 @@ class SpaceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class IdentityRevealAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created", "space", "revealed_by", "reason"]
     exclude = ["membership", "post"]
+
+
+# Ideas, stories, funding and consultations are shown for oversight; they change through the
+# hub's pages. Consultation responses are left out (their authors chose who sees their names),
+# and so are concerns: a private concern is for its author and the organisation alone.
+
+@admin.register(Idea)
+class IdeaAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "status", "created", "status_changed_at"]
+    list_filter = ["status"]
+    search_fields = ["title"]
+    exclude = ["author", "status_changed_by", "body_html"]
+
+
+@admin.register(Story)
+class StoryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "organisation", "status", "published_at"]
+    list_filter = ["status"]
+    search_fields = ["title"]
+    exclude = ["author"]
+
+
+@admin.register(FundingOpportunity)
+class FundingOpportunityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "funder", "deadline", "status"]
+    list_filter = ["status"]
+    search_fields = ["title", "funder"]
+    exclude = ["created_by"]
+
+
+@admin.register(Consultation)
+class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "organisation", "audience", "status", "closes_at"]
+    list_filter = ["status", "audience"]
+    search_fields = ["title"]
+    exclude = ["created_by", "body_html"]

@@ -7,7 +7,8 @@ class CommunityConfig(AppConfig):
     verbose_name = "Community and networking"
 
     def ready(self):
-        # Registers the weekly digest with the recurring tasks that `serve` keeps scheduled.
-        from hub.community import caching, mailing  # noqa: F401
+        # Registers the weekly digest and the funding reminder sweep with the recurring tasks
+        # that `serve` keeps scheduled.
+        from hub.community import caching, mailing, stories  # noqa: F401
 
         caching.connect()

@@ -194,12 +194,35 @@ def _new_news(start: datetime, end: datetime) -> list[Item]:
     return [item for _, _, item in sorted(found, key=lambda row: (row[0], row[1]))]
 
 
+def _new_stories(start: datetime, end: datetime) -> list[Item]:
+    from hub.community import stories_selectors
+
+    found = stories_selectors.public_stories().filter(
+        published_at__gte=start, published_at__lt=end).select_related("organisation")
+    return [Item(s.title, settings.SITE_URL + s.get_absolute_url(),
+                 f"Told by {s.organisation.name if s.organisation else 'the hub'}")
+            for s in found.order_by("published_at", "pk")]
+
+
+def _new_funding(start: datetime, end: datetime) -> list[Item]:
+    from hub.community import stories_selectors
+
+    found = stories_selectors.public_funding().filter(
+        published_at__gte=start, published_at__lt=end, deadline__gt=end)
+    return [Item(f.title, settings.SITE_URL + f.get_absolute_url(),
+                 f"{f.funder} · closes "
+                 + timezone.localtime(f.deadline).strftime("%A %-d %B %Y, %H:%M %Z"))
+            for f in found.order_by("deadline", "pk")]
+
+
 # What the digest lists, section by section: each part of the hub that makes public items
 # adds its own here (stories and funding will).
 DIGEST_SECTIONS = [
     ("New in the library", _new_resources),
     ("Coming events", _new_events),
     ("News and briefings", _new_news),
+    ("Success stories", _new_stories),
+    ("Funding opportunities", _new_funding),
 ]
 
 

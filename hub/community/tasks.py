@@ -41,3 +41,13 @@ def digest_weekly() -> None:
 
     mailing.digest_send()
     mailing.digest_ensure_scheduled(counting_running=False)
+
+
+@task()
+def funding_reminders() -> None:
+    """Remind the followers of funding opportunities whose deadline is near, then come back
+    in an hour. Each reminder goes once, however often or however many workers run this."""
+    from hub.community import stories
+
+    stories.funding_reminders_send()
+    stories.funding_reminders_ensure_scheduled(counting_running=False)

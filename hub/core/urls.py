@@ -7,7 +7,7 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("your-data/", views.your_data, name="your_data"),
-    path("research/", views.coming_soon, {"area": "research"}, name="research"),
+    path("research/", views.research, name="research"),
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),
 ]

@@ -4,12 +4,6 @@ from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.cache import never_cache
 
-AREAS = {
-    "research": ("Research workspace",
-                 "Studies with pseudonymised transcripts, coding by theme, comparison by group "
-                 "and exchange with other qualitative-analysis tools."),
-}
-
 
 def home(request):
     return render(request, "core/home.html")
@@ -19,9 +13,12 @@ def your_data(request):
     return render(request, "core/your_data.html")
 
 
-def coming_soon(request, area):
-    title, summary = AREAS[area]
-    return render(request, "core/coming_soon.html", {"title": title, "summary": summary})
+def research(request):
+    """What the research workspace is, for everyone; the way in, for members."""
+    from hub import policy
+
+    return render(request, "core/research.html",
+                  {"can_start": policy.can_create_study(request.user)})
 
 
 @never_cache

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from hub import policy
+from hub.library import caching
 from hub.library.models import Audience, Resource, ResourceFile, Theme
 from hub.members.models import Organisation
 
@@ -368,6 +369,7 @@ def index_resource(resource_id: int) -> None:
             engine().delete(cursor, resource_id)
         else:
             engine().upsert(cursor, resource.pk, document(resource))
+    caching.changed()
 
 
 def clear() -> None:
@@ -376,6 +378,7 @@ def clear() -> None:
     with connection.cursor() as cursor:
         current.drop(cursor)
         current.create(cursor)
+    caching.changed()
 
 
 def rebuild() -> int:

@@ -6,14 +6,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from hub import policy
 from hub.core.forms import errors_to_form
-from hub.library import search, selectors, services
+from hub.library import caching, search, selectors, services
 from hub.library.forms import (
     AccessRequestForm,
     AccessRuleForm,
@@ -62,11 +64,45 @@ def query_from_request(request) -> tuple[SearchForm, search.Query]:
         year_to=data.get("year_to"), sort=data.get("sort") or "", page=data.get("page") or 1)
 
 
-def home(request):
-    form, query = query_from_request(request)
-    results = search.search(request.user, query)
-    params = request.GET.copy()
-    params.pop("page", None)
+def _understood(request) -> search.Query:
+    """``query_from_request`` without building the form each time: what an address means
+    depends only on the address and on the library's themes, audiences and organisations
+    (the filters' choices), each of which makes a new library version when it changes, so
+    the meaning is kept per process under the address and that version."""
+    key = caching.query_key(request.GET.urlencode())
+    known = caching.get(key)
+    if known is None:
+        form, query = query_from_request(request)
+        errors = [e for field in form.errors.values() for e in field] if form.is_bound else []
+        caching.put(key, (vars(query).copy(), errors))
+        return query
+    fields, errors = known
+    if errors:
+        messages.error(request, "Some of the filters could not be used: " + " ".join(errors))
+    return search.Query(**{name: list(value) if isinstance(value, list) else value
+                           for name, value in fields.items()})
+
+
+def _params(query: search.Query) -> str:
+    """The search as the address gives it, without the page: for links to other pages of the
+    same results and to exports. Built from the query as understood, so shared copies of the
+    results carry nothing of anyone's own address."""
+    pairs = [("q", query.text)] if query.text else []
+    for name, values in (("type", query.types), ("theme", query.themes),
+                         ("audience", query.audiences), ("country", query.countries),
+                         ("language", query.languages), ("organisation", query.organisations)):
+        pairs += [(name, value) for value in values]
+    for name in ("year_from", "year_to"):
+        if getattr(query, name) is not None:
+            pairs.append((name, getattr(query, name)))
+    if query.sort:
+        pairs.append(("sort", query.sort))
+    return urlencode(pairs)
+
+
+def _results_html(user, query: search.Query) -> str:
+    """The results part of the search page (filters with their counts, hits, pages)."""
+    results = search.search(user, query)
     chosen = {"type": query.types, "theme": query.themes, "audience": query.audiences,
               "country": query.countries, "language": query.languages,
               "organisation": query.organisations}
@@ -76,13 +112,35 @@ def home(request):
             continue
         values = facet.values[:12] + [v for v in facet.values[12:] if v[0] in chosen[name]]
         facets.append((facet, [(*value, value[0] in chosen[name]) for value in values]))
-    return render(request, "library/home.html", {
-        "form": form, "results": results, "query": query, "params": params.urlencode(),
-        "facets": facets, "first_number": (results.page - 1) * query.per_page + 1,
-        "can_contribute": policy.can_contribute(request.user),
-        "can_curate": policy.can_curate_any(request.user),
-        "has_inbox": bool(policy.approver_org_ids(request.user)),
+    return render_to_string("library/_results.html", {
+        "results": results, "query": query, "params": _params(query), "facets": facets,
+        "first_number": (results.page - 1) * query.per_page + 1,
+        "sorts": list(search.SORTS.items()),
     })
+
+
+def home(request):
+    """Search and browse. People with the same access (``policy.library_audience``) share
+    one rendered copy of each page of results until the library changes."""
+    query = _understood(request)
+    person = caching.person(request.user, _person)
+    key = caching.key(person["audience"], query)
+    results_html = caching.get(key)
+    if results_html is None:
+        results_html = _results_html(request.user, query)
+        caching.put(key, results_html, caching.lifetime(person["until"]))
+    return render(request, "library/home.html", {
+        "query": query, "results_html": mark_safe(results_html),  # noqa: S308  # nosec B308 B703  # rendered by our own template
+        **{name: person[name] for name in ("can_contribute", "can_curate", "has_inbox")},
+    })
+
+
+def _person(user) -> dict:
+    audience, until = policy.library_audience(user)
+    return {"audience": audience, "until": until,
+            "can_contribute": policy.can_contribute(user),
+            "can_curate": policy.can_curate_any(user),
+            "has_inbox": bool(policy.approver_org_ids(user))}
 
 
 def detail(request, pk):

@@ -225,6 +225,13 @@ class Coding(models.Model):
     def __str__(self):
         return f"{self.code_id} {self.start}-{self.end}"
 
+    def get_absolute_url(self):
+        return reverse("research:segment", args=[self.source.study.slug, self.pk])
+
+    @property
+    def passage(self) -> str:
+        return self.source.text[self.start:self.end]
+
 
 class Memo(models.Model):
     """A note on the study, a code, a coding or a source (at most one of the three)."""

@@ -56,6 +56,7 @@ with their labels as edited, from the end backwards. A label never contains the 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import hmac
 import json
@@ -179,6 +180,7 @@ class Proposal:
     source: str  # "registered" | "pattern" | "likely-name"
 
 
+@lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
     """Lower case, accents folded, every run of spaces and punctuation one space."""
     folded = "".join(ch for ch in unicodedata.normalize("NFKD", text)
@@ -186,6 +188,7 @@ def normalise(text: str) -> str:
     return " ".join(re.sub(r"[\W_]+", " ", folded.casefold()).split())
 
 
+@lru_cache(maxsize=65536)
 def _name_key(text: str) -> str:
     """A name as hashed: normalised, without a leading "the" ("the Darul" is "Darul")."""
     return re.sub(r"^the ", "", normalise(text))
@@ -419,8 +422,9 @@ def _likely_names(text: str) -> list[tuple]:
     # Words seen in lower case are words, not names; but not in addresses ("amina@...").
     prose = URL.sub(" ", EMAIL.sub(" ", text))
     lower_seen = {w.group() for w in WORD.finditer(prose) if w.group().islower()}
-    speakers = [m.span(1) for m in SPEAKER.finditer(text)]
-    speaker_names = {w.casefold() for a, b in speakers for w in WORD.findall(text[a:b])}
+    speakers = _Spans(m.span(1) for m in SPEAKER.finditer(text))
+    speaker_names = {w.casefold() for a, b in speakers.spans
+                     for w in WORD.findall(text[a:b])}
     context = (lower_seen, speaker_names, speakers)
     words = _words(text)
     found = []
@@ -431,7 +435,7 @@ def _likely_names(text: str) -> list[tuple]:
             continue
         j = i + 1
         while j < len(words) and _joined(text, words, j - 1, 2, in_name=True) \
-                and not any(a < words[j - 1].end() <= b < words[j].start() for a, b in speakers):
+                and not speakers.ends_between(words[j - 1].end(), words[j].start()):
             w = words[j].group()
             gap = text[words[j - 1].end():words[j].start()]
             if "\n" in gap and w.casefold() not in PLACE_SUFFIX | ORG_SUFFIX:
@@ -467,7 +471,7 @@ def _name_group(text: str, group: list[re.Match], context) -> list:
     prev = re.findall(r"[\w'’]+", before)
     prev_word = prev[-1].casefold() if prev and not before.rstrip(" \t").endswith(
         tuple(",;:.!?\"“”")) else ""
-    in_speaker = any(a <= group[0].start() < b for a, b in speakers)
+    in_speaker = speakers.holds(group[0].start())
     titled = prev_word in TITLES or in_speaker
     placed = prev_word in PLACE_PREP or prev_word == "county"
     # Leading titles, role and stop words are not part of the name.
@@ -513,6 +517,33 @@ def _name_group(text: str, group: list[re.Match], context) -> list:
 
 
 def _sentence_initial(text: str, start: int) -> bool:
-    before = text[:start].rstrip(" \t\"'“‘(")
+    # A short look back is enough (and keeps long transcripts from costing n² copies).
+    window = max(0, start - 200)
+    before = text[window:start].rstrip(" \t\"'“‘(")
+    if not before and window:
+        before = text[:start].rstrip(" \t\"'“‘(")
     return not before or before[-1] in ".!?:\n…-–—"
+
+
+class _Spans:
+    """Sorted, non-overlapping spans (speaker labels), asked about by position in log time."""
+
+    def __init__(self, spans):
+        self.spans = sorted(spans)
+        self.starts = [a for a, _ in self.spans]
+
+    def _last_starting_before(self, position: int, inclusive: bool):
+        find = bisect.bisect_right if inclusive else bisect.bisect_left
+        at = find(self.starts, position) - 1
+        return self.spans[at] if at >= 0 else None
+
+    def holds(self, position: int) -> bool:
+        """Whether a span covers ``position`` (start <= position < end)."""
+        span = self._last_starting_before(position, inclusive=True)
+        return span is not None and position < span[1]
+
+    def ends_between(self, end: int, next_start: int) -> bool:
+        """Whether a span with start < ``end`` <= its end < ``next_start`` exists."""
+        span = self._last_starting_before(end, inclusive=False)
+        return span is not None and end <= span[1] < next_start
 

@@ -1,6 +1,8 @@
-from hub.research import coding_urls, study_urls
+from hub.research import agreement_urls, coding_urls, exchange_urls, study_urls
 
 app_name = "research"
 
-# Studies, teams, participants and sources; then codebook, coding and analysis.
-urlpatterns = study_urls.urlpatterns + coding_urls.urlpatterns
+# Studies, teams, participants and sources; codebook, coding and analysis; agreement between
+# coders; exchange with other tools.
+urlpatterns = (study_urls.urlpatterns + coding_urls.urlpatterns
+               + agreement_urls.urlpatterns + exchange_urls.urlpatterns)
