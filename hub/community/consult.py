@@ -21,7 +21,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.text import slugify
 
 from hub import policy
 from hub.community import markdown
@@ -34,7 +33,7 @@ from hub.community.models import (
     ConsultationQuestion,
     ConsultationResponse,
 )
-from hub.core.services import audit_record, email_queue
+from hub.core.services import audit_record, email_queue, unique_slug
 from hub.members.models import Membership, Sector, User
 
 RESERVED_SLUGS = {"new"}
@@ -63,16 +62,6 @@ def refuse_nul(**values) -> None:
     if bad:
         raise ValidationError(bad)
 
-
-def _unique_slug(title: str) -> str:
-    base = slugify(title)[:60].strip("-") or "consultation"
-    if base in RESERVED_SLUGS:
-        base = f"{base}-consultation"
-    slug, n = base, 1
-    while Consultation.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
 
 
 def _log(actor, action: str, target, organisation=None, **context):
@@ -170,7 +159,8 @@ def _apply(actor, consultation: Consultation, fields: dict, *, creating: bool) -
 @transaction.atomic
 def consultation_create(*, actor, **fields) -> Consultation:
     _require(policy.can_open_consultations(actor))
-    consultation = Consultation(created_by=actor, slug=_unique_slug(fields.get("title", "")))
+    consultation = Consultation(created_by=actor, slug=unique_slug(
+        Consultation, fields.get("title", ""), reserved=RESERVED_SLUGS))
     _apply(actor, consultation, dict(fields), creating=True)
     _log(actor, "consultation_created", consultation, consultation.organisation,
          status=consultation.status, audience=consultation.audience)

@@ -139,9 +139,11 @@ def _consultation(title, org, by, body, summary, questions, opened, closes, audi
 
 
 def _slug(title):
-    from hub.community.consult import _unique_slug
+    from hub.community.consult import RESERVED_SLUGS
+    from hub.community.models import Consultation
+    from hub.core.services import unique_slug
 
-    return _unique_slug(title)
+    return unique_slug(Consultation, title, reserved=RESERVED_SLUGS)
 
 
 def _responses(consultation, questions, answers, people, when):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from hub.community import caching, consult_demo, ideas_demo, markdown, stories_demo
 from hub.community.models import AgendaItem, Event, Registration
 from hub.core import fragments
+from hub.core.services import unique_slug
 from hub.library.models import Resource
 from hub.members.demo import email_for
 from hub.members.models import Organisation, User
@@ -101,12 +102,13 @@ def load() -> int:
 
 
 def _build(spec, orgs, people, now) -> Event:
-    from hub.community.services import _unique_slug
+    from hub.community.services import RESERVED_SLUGS
 
     organiser = people[email_for(spec["by"])]
     starts = (now + timedelta(days=spec["days"])).replace(hour=10)
     event = Event.objects.create(
-        title=spec["title"], slug=_unique_slug(spec["title"]), summary=spec["summary"],
+        title=spec["title"], slug=unique_slug(
+            Event, spec["title"], reserved=RESERVED_SLUGS), summary=spec["summary"],
         description=spec["summary"], format=spec["format"], starts_at=starts,
         ends_at=starts + timedelta(hours=spec["hours"]), venue=spec.get("venue", ""),
         address=spec.get("address", ""), joining_link=spec.get("link", ""),
@@ -224,7 +226,8 @@ def load_spaces() -> int:
         return people[email_for(key)]
 
     def space(name, **fields):
-        made = Space.objects.create(name=name, slug=spaces._unique_slug(name),
+        made = Space.objects.create(name=name, slug=unique_slug(
+            Space, name, reserved=spaces.RESERVED_SLUGS),
                                     created_by=person("moderator"), **fields)
         return made
 
@@ -337,12 +340,14 @@ def load_news() -> int:
         if spec.get("update"):
             fields.update(updated_at=when + timedelta(hours=20), update_note=spec["update"])
         if spec["kind"] == "news":
-            NewsItem.objects.create(slug=news_services._unique_slug(NewsItem, spec["title"]),
+            NewsItem.objects.create(slug=unique_slug(
+                NewsItem, spec["title"], reserved=news_services.RESERVED_SLUGS),
                                     **fields)
             continue
         briefing = Briefing.objects.create(
-            slug=news_services._unique_slug(Briefing, spec["title"]), organisation=police,
-            audience=spec["audience"], **fields)
+            slug=unique_slug(
+                Briefing, spec["title"], reserved=news_services.RESERVED_SLUGS),
+            organisation=police, audience=spec["audience"], **fields)
         briefing.audience_organisations.set(
             Organisation.objects.filter(slug__in=spec.get("named", [])))
     return len(titles)

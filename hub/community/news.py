@@ -13,12 +13,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.text import slugify
 
 from hub import policy
 from hub.community import markdown
 from hub.community.models import Briefing, NewsItem, Publication
-from hub.core.services import audit_record, email_queue
+from hub.core.services import audit_record, email_queue, unique_slug
 from hub.members.models import Membership, User
 
 RESERVED_SLUGS = {"new", "mine", "feed"}
@@ -31,16 +30,6 @@ def _require(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied
 
-
-def _unique_slug(model, title: str) -> str:
-    base = slugify(title)[:60].strip("-") or model._meta.model_name
-    if base in RESERVED_SLUGS:
-        base = f"{base}-{model._meta.model_name}"
-    slug, n = base, 1
-    while model.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
 
 
 def _check_fields(fields: dict, allowed: set[str]) -> None:
@@ -86,7 +75,8 @@ def _log(actor, action: str, item: Publication, organisation=None, **context):
 def news_create(*, actor, **fields) -> NewsItem:
     _require(policy.can_write_news(actor))
     _check_fields(fields, NEWS_FIELDS)
-    item = NewsItem(author=actor, slug=_unique_slug(NewsItem, fields.get("title", "")))
+    item = NewsItem(author=actor, slug=unique_slug(NewsItem, fields.get("title", ""),
+                                                        reserved=RESERVED_SLUGS))
     _apply(item, fields, now=timezone.now())
     item.full_clean()
     item.save()
@@ -168,7 +158,8 @@ def _save_briefing(actor, briefing: Briefing, fields: dict, *, creating: bool) -
 def briefing_create(*, actor, **fields) -> Briefing:
     _require(policy.can_write_briefings(actor))
     _check_fields(fields, BRIEFING_FIELDS)
-    briefing = Briefing(author=actor, slug=_unique_slug(Briefing, fields.get("title", "")))
+    briefing = Briefing(author=actor, slug=unique_slug(
+        Briefing, fields.get("title", ""), reserved=RESERVED_SLUGS))
     _save_briefing(actor, briefing, dict(fields), creating=True)
     _log(actor, "briefing_created", briefing, briefing.organisation, status=briefing.status,
          audience=briefing.audience)

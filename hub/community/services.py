@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.text import slugify
 
 from hub import policy
 from hub.community import ics
@@ -26,7 +25,7 @@ from hub.community.models import (
     Registration,
     new_token,
 )
-from hub.core.services import audit_record, email_queue
+from hub.core.services import audit_record, email_queue, unique_slug
 
 REMINDER_BEFORE = timedelta(hours=24)
 RESERVED_SLUGS = {"new", "mine"}
@@ -116,16 +115,6 @@ def _promote(event: Event) -> list[Registration]:
 
 # --- Events -----------------------------------------------------------------------------------
 
-def _unique_slug(title: str) -> str:
-    base = slugify(title)[:60].strip("-") or "event"
-    if base in RESERVED_SLUGS:
-        base = f"{base}-event"
-    slug, n = base, 1
-    while Event.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
-
 
 AGENDA_LINE = re.compile(r"^(?:(?P<time>\d{1,2}[:.]\d{2})\s+)?(?P<title>.+?)"
                          r"(?:\s+[—–-]{1,2}\s+(?P<speaker>.+))?$")
@@ -190,7 +179,8 @@ def event_create(*, actor, agenda: str = "", organisers=(), **fields) -> Event:
     _check_organisation(actor, fields["organisation"])
     if fields.get("status") == Event.Status.CANCELLED:
         raise ValidationError({"status": "A new event cannot start cancelled."})
-    event = Event(created_by=actor, slug=_unique_slug(fields.get("title", "")), **fields)
+    event = Event(created_by=actor, slug=unique_slug(Event, fields.get("title", ""),
+                                                     reserved=RESERVED_SLUGS), **fields)
     event.full_clean()
     event.save()
     _set_agenda(event, agenda)

@@ -22,7 +22,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.text import slugify
 
 from hub import policy
 from hub.community import markdown
@@ -39,7 +38,7 @@ from hub.community.models import (
     SpaceMembership,
     Thread,
 )
-from hub.core.services import audit_record, email_queue
+from hub.core.services import audit_record, email_queue, unique_slug
 
 # A member's posts wait for a moderator until this many of their posts, anywhere in the hub,
 # have been approved (or went up straight away).
@@ -71,16 +70,6 @@ def _membership(user, space: Space) -> SpaceMembership | None:
 
 # --- Spaces -----------------------------------------------------------------------------------
 
-def _unique_slug(name: str) -> str:
-    base = slugify(name)[:60].strip("-") or "space"
-    if base in RESERVED_SLUGS:
-        base = f"{base}-space"
-    slug, n = base, 1
-    while Space.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
-
 
 def pseudonym_new(space: Space) -> str:
     """A pseudonym nobody else in the space has, drawn at random: nothing about the person
@@ -108,7 +97,8 @@ def space_create(*, actor, organisation=None, **fields) -> Space:
     _require(policy.can_create_space(actor))
     _check_organisation(actor, organisation)
     space = Space(created_by=actor, organisation=organisation,
-                  slug=_unique_slug(fields.get("name", "")), **fields)
+                  slug=unique_slug(Space, fields.get("name", ""), reserved=RESERVED_SLUGS),
+                  **fields)
     space.full_clean()
     space.save()
     SpaceMembership.objects.create(space=space, user=actor, role=SpaceMembership.Role.MODERATOR,

@@ -21,11 +21,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.text import slugify
 
 from hub import policy
 from hub.community.models import FundingFollow, FundingOpportunity, Story
-from hub.core.services import audit_record, email_queue
+from hub.core.services import audit_record, email_queue, unique_slug
 from hub.core.tasks import recurring
 
 RESERVED_SLUGS = {"new", "mine", "feed", "following"}
@@ -46,16 +45,6 @@ def _require(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied
 
-
-def _unique_slug(model, title: str) -> str:
-    base = slugify(title)[:60].strip("-") or model._meta.model_name
-    if base in RESERVED_SLUGS:
-        base = f"{base}-{model._meta.model_name}"
-    slug, n = base, 1
-    while model.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
 
 
 def _check_fields(fields: dict, allowed: set[str]) -> None:
@@ -153,7 +142,8 @@ def _save_story(actor, story: Story, fields: dict, *, creating: bool) -> set[str
 def story_create(*, actor, **fields) -> Story:
     _require(policy.can_write_stories(actor))
     _check_fields(fields, STORY_FIELDS)
-    story = Story(author=actor, slug=_unique_slug(Story, fields.get("title", "")))
+    story = Story(author=actor, slug=unique_slug(Story, fields.get("title", ""),
+                                                    reserved=RESERVED_SLUGS))
     _save_story(actor, story, dict(fields), creating=True)
     _log(actor, "story_created", story, story.organisation, status=story.status)
     return story
@@ -229,7 +219,8 @@ def funding_create(*, actor, **fields) -> FundingOpportunity:
     _require(policy.can_write_funding(actor))
     _check_fields(fields, FUNDING_FIELDS)
     opportunity = FundingOpportunity(
-        created_by=actor, slug=_unique_slug(FundingOpportunity, fields.get("title", "")))
+        created_by=actor, slug=unique_slug(
+            FundingOpportunity, fields.get("title", ""), reserved=RESERVED_SLUGS))
     _save_funding(opportunity, dict(fields), now=timezone.now())
     _log(actor, "funding_created", opportunity, status=opportunity.status)
     if opportunity.status == Status.PUBLISHED:

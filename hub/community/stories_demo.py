@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from hub.community.models import FundingOpportunity, Story
+from hub.core.services import unique_slug
 
 POLICE, FORUM, YOUTH = ("northfield-police", "eastgate-community-forum",
                         "riverside-youth-association")
@@ -170,7 +171,8 @@ def load() -> int:
         if Story.objects.filter(title=spec["title"]).exists():
             continue
         story = Story.objects.create(
-            title=spec["title"], slug=services._unique_slug(Story, spec["title"]),
+            title=spec["title"], slug=unique_slug(
+                Story, spec["title"], reserved=services.RESERVED_SLUGS),
             summary=spec["summary"], organisation=orgs.get(spec["org"]),
             context=spec["context"], what_was_done=spec["done"],
             other_partners=spec["other"], outcome=spec["outcome"], evidence=spec["evidence"],
@@ -184,7 +186,8 @@ def load() -> int:
             continue
         deadline = (now + timedelta(days=days)).replace(hour=17, minute=0)
         FundingOpportunity.objects.create(
-            title=title, slug=services._unique_slug(FundingOpportunity, title), funder=funder,
+            title=title, slug=unique_slug(
+                FundingOpportunity, title, reserved=services.RESERVED_SLUGS), funder=funder,
             amount=amount, summary=summary, eligibility=eligibility, deadline=deadline,
             link=link, status=FundingOpportunity.Status.PUBLISHED,
             published_at=min(now, deadline) - timedelta(days=30), created_by=staff)

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from hub.core.models import AuditEvent, OutgoingEmail
 
@@ -21,6 +22,23 @@ def audit_record(
         outcome=outcome,
         context=context,
     )
+
+
+def unique_slug(model: type[models.Model], title: str, *, reserved=frozenset()) -> str:
+    """A free address for a new object of ``model``: the title as a slug, numbered when taken.
+
+    A slug that is one of the ``reserved`` words of the app's addresses ("new", "feed", ...)
+    gets the model's name after it, so no object can hide a page.
+    """
+    kind = model._meta.model_name
+    base = slugify(title)[:60].strip("-") or kind
+    if base in reserved:
+        base = f"{base}-{kind}"
+    slug, n = base, 1
+    while model._default_manager.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
 
 
 def email_queue(*, subject: str, body: str, to: list[str], from_email: str = "",

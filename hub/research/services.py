@@ -19,10 +19,9 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.text import slugify
 
 from hub import policy
-from hub.core.services import audit_record
+from hub.core.services import audit_record, unique_slug
 from hub.members.models import User
 from hub.research import importing, pseudonymise
 from hub.research.models import Participant, Source, SpeakerTurn, Study, StudyMember
@@ -118,14 +117,6 @@ def registry_add(*, actor, study: Study, kind: str, names: list[str],
 
 # --- Studies -----------------------------------------------------------------------------------
 
-def _unique_slug(title: str) -> str:
-    base = slugify(title)[:60].strip("-") or "study"
-    slug, n = base, 1
-    while Study.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
-
 
 STUDY_FIELDS = ("title", "description", "research_questions", "listed", "blind")
 
@@ -139,7 +130,7 @@ def study_create(*, actor: User, title: str, description: str = "",
     _no_nul(title=title, description=description, research_questions=research_questions)
     study = Study(title=title.strip(), description=description.strip(),
                   research_questions=research_questions.strip(), listed=listed, blind=blind,
-                  created_by=actor, slug=_unique_slug(title))
+                  created_by=actor, slug=unique_slug(Study, title))
     study.full_clean()
     study.save()
     study.outputs.set(outputs)
