@@ -1027,14 +1027,15 @@ def can_write_briefings(user) -> bool:
     return bool(briefing_organisation_ids(user))
 
 
-def can_manage_briefing(user, briefing) -> bool:
-    """Edit, publish or withdraw: the issuing organisation's editors and admins, and staff."""
+def _issuer_manages(user, item) -> bool:
+    """Briefings and consultations are run by the issuing organisation's editors and admins,
+    and by hub staff."""
     if acts_as_staff(user):
         return True
-    return is_member(user) and briefing.organisation_id in editor_org_ids(user)
+    return is_member(user) and item.organisation_id in editor_org_ids(user)
 
 
-def managed_briefings(user, qs):
+def _issued_by_editors(user, qs):
     if acts_as_staff(user):
         return qs
     if not is_member(user):
@@ -1042,18 +1043,33 @@ def managed_briefings(user, qs):
     return qs.filter(organisation_id__in=list(editor_org_ids(user)))
 
 
-def _briefing_audience_q(user) -> Q:
-    """Published briefings whose audience includes this person."""
-    models = _community()
-    Audience = models.Briefing.Audience
+def _named_audience_q(user, model, status) -> Q:
+    """Items of ``model`` in ``status`` whose audience includes this person: everyone, the
+    hub's members, or the members of the issuing organisation and of the organisations named."""
+    Audience = model.Audience
     rule = Q(audience=Audience.PUBLIC)
     if is_member(user):
         mine = list(org_roles(user))
-        named = models.Briefing.audience_organisations.through.objects.filter(
-            organisation_id__in=mine).values("briefing_id")
+        named = model.audience_organisations.through.objects.filter(
+            organisation_id__in=mine).values(f"{model._meta.model_name}_id")
         rule |= Q(audience=Audience.MEMBERS) | Q(
             Q(organisation_id__in=mine) | Q(pk__in=named), audience=Audience.ORGANISATIONS)
-    return Q(rule, status=models.Briefing.Status.PUBLISHED)
+    return Q(rule, status=status)
+
+
+def can_manage_briefing(user, briefing) -> bool:
+    """Edit, publish or withdraw: the issuing organisation's editors and admins, and staff."""
+    return _issuer_manages(user, briefing)
+
+
+def managed_briefings(user, qs):
+    return _issued_by_editors(user, qs)
+
+
+def _briefing_audience_q(user) -> Q:
+    """Published briefings whose audience includes this person."""
+    Briefing = _community().Briefing
+    return _named_audience_q(user, Briefing, Briefing.Status.PUBLISHED)
 
 
 def can_view_briefing(user, briefing) -> bool:
@@ -1256,31 +1272,17 @@ def can_open_consultations(user) -> bool:
 
 def can_manage_consultation(user, consultation) -> bool:
     """Edit, open, withdraw, publish the outcome, export the answers."""
-    if acts_as_staff(user):
-        return True
-    return is_member(user) and consultation.organisation_id in editor_org_ids(user)
+    return _issuer_manages(user, consultation)
 
 
 def managed_consultations(user, qs):
-    if acts_as_staff(user):
-        return qs
-    if not is_member(user):
-        return qs.none()
-    return qs.filter(organisation_id__in=list(editor_org_ids(user)))
+    return _issued_by_editors(user, qs)
 
 
 def _consultation_audience_q(user) -> Q:
     """Opened consultations whose audience includes this person."""
-    models = _community()
-    Audience = models.Consultation.Audience
-    rule = Q(audience=Audience.PUBLIC)
-    if is_member(user):
-        mine = list(org_roles(user))
-        named = models.Consultation.audience_organisations.through.objects.filter(
-            organisation_id__in=mine).values("consultation_id")
-        rule |= Q(audience=Audience.MEMBERS) | Q(
-            Q(organisation_id__in=mine) | Q(pk__in=named), audience=Audience.ORGANISATIONS)
-    return Q(rule, status=models.Consultation.Status.OPEN)
+    Consultation = _community().Consultation
+    return _named_audience_q(user, Consultation, Consultation.Status.OPEN)
 
 
 def in_consultation_audience(user, consultation) -> bool:
