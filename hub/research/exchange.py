@@ -64,6 +64,9 @@ ORIGIN = "Police-Community Engagement Hub"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_SOURCES = 2_000
 MAX_SELECTIONS = 200_000
+# Everything is pseudonymised within the request, which a web worker gives 30 s: about 600,000
+# characters (some 100,000 words) fit comfortably. Larger projects come in parts.
+MAX_TEXT_CHARS = 600_000
 HUB_USER = re.compile(r"^hub-user:(\d+)$")
 TURN_SUFFIX = " speaks"  # a selection so named, without codings, is a speaker's turn
 
@@ -489,6 +492,19 @@ def import_project(*, actor, data: bytes, names: list[tuple[str, str]] = (),
     if selection_count > MAX_SELECTIONS:
         _refuse(f"This project has more than {MAX_SELECTIONS:,} coded passages.")
 
+    originals = {}
+    for element in text_sources:
+        content = _child(element, "PlainTextContent")
+        original = content.text if content is not None and content.text else ""
+        if not original and element.get("plainTextPath"):
+            original = _archive_text(archive, element.get("plainTextPath"))
+        originals[id(element)] = _clean(original)
+    total = sum(len(text) for text in originals.values())
+    if total > MAX_TEXT_CHARS:
+        _refuse(f"This project holds {total:,} characters of text; one import takes at most "
+                f"{MAX_TEXT_CHARS:,} (about 100,000 words), because every text is "
+                "pseudonymised on the way in. Export it from the other tool in parts.")
+
     report = ImportReport()
     title = (root.get("name") or "").strip() or "Imported project"
     # The project's name may itself name someone: the study starts under a neutral title
@@ -591,11 +607,7 @@ def import_project(*, actor, data: bytes, names: list[tuple[str, str]] = (),
 
     # Sources, with their selections moved to the pseudonymised text.
     for element in text_sources:
-        content = _child(element, "PlainTextContent")
-        original = content.text if content is not None and content.text else ""
-        if not original and element.get("plainTextPath"):
-            original = _archive_text(archive, element.get("plainTextPath"))
-        original = _clean(original)
+        original = originals[id(element)]
         if not original.strip():
             report.skipped.append(element.get("name") or "a source without text")
             continue

@@ -201,6 +201,13 @@ def test_a_project_breaking_the_schema_is_refused_and_nothing_is_made():
     assert not Study.objects.exists()
 
 
+def test_a_project_too_long_to_pseudonymise_at_once_is_refused(monkeypatch):
+    monkeypatch.setattr(exchange, "MAX_TEXT_CHARS", 100)
+    with pytest.raises(ValidationError, match="Export it from the other tool in parts"):
+        exchange.import_project(actor=UserFactory(), data=_handmade())
+    assert not Study.objects.exists()
+
+
 def test_entities_are_refused():
     bomb = _handmade(**{'<?xml version="1.0" encoding="utf-8"?>':
                         '<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaa">]>'})
