@@ -574,6 +574,15 @@ class Notification(models.Model):
         return f"Notification {self.pk}"
 
 
+class PublishStatus(models.TextChoices):
+    """The life of what the hub publishes (news, briefings, stories, funding): a draft seen only
+    by its writers, then published, then perhaps withdrawn."""
+
+    DRAFT = "draft", "Draft (only its writers see it)"
+    PUBLISHED = "published", "Published"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
 # --- News and briefings -----------------------------------------------------------------------
 
 class Publication(TimeStampedModel):
@@ -583,10 +592,7 @@ class Publication(TimeStampedModel):
     Editing a published item records when (``updated_at``) and, optionally, what changed: the
     page then says "Updated", so readers know the facts moved on."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft (only its writers see it)"
-        PUBLISHED = "published", "Published"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+    Status = PublishStatus
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True, editable=False)
@@ -743,10 +749,7 @@ class Story(TimeStampedModel):
     """A success story told in a fixed shape, so stories can be compared and trusted: the
     context, what was done, with whom, what came of it, and the evidence for it."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft (only its writers see it)"
-        PUBLISHED = "published", "Published"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+    Status = PublishStatus
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True, editable=False)
@@ -788,10 +791,7 @@ class Story(TimeStampedModel):
 
 
 class FundingOpportunity(TimeStampedModel):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft (only its writers see it)"
-        PUBLISHED = "published", "Published"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+    Status = PublishStatus
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True, editable=False)
