@@ -377,13 +377,18 @@ def service_results(member, spec, limit):
         return None
 
 
-def run_raw(spec):
+def run_raw(spec, exact=False):
+    """The engine's own query for ``spec``: ranked among the same window of newest matches as
+    the search ranks, or, with ``exact``, every match scored (for comparison)."""
+    from django.conf import settings
+
     from hub.library import search
     from hub.library.models import Resource
 
     terms = search.parse(spec["text"])
     if terms:
-        return search.engine().raw(terms, limit=search.PER_PAGE)[1]
+        window = None if exact else settings.LIBRARY_RANK_WINDOW
+        return search.engine().raw(terms, limit=search.PER_PAGE, window=window)[1]
     # The empty query lists the library: the same listing with no access rules.
     listing = Resource.objects.filter(status="published")
     list(listing.order_by("-published_at", "-id").values_list("pk", flat=True)[:20])
@@ -455,6 +460,8 @@ class Server(HubServer):
 # --- Measuring and reporting ----------------------------------------------------------------
 
 def measure(size, member, server, specs, pages, budget=None, limit=None) -> dict:
+    from django.conf import settings
+
     from hub.library import search
 
     def service_call(spec):
@@ -468,13 +475,14 @@ def measure(size, member, server, specs, pages, budget=None, limit=None) -> dict
     timed(run_raw, distinct)
     service = timed(service_call, specs, budget, failed["service"])
     raw = timed(run_raw, specs, budget)
+    raw_exact = timed(lambda spec: run_raw(spec, exact=True), specs, budget)
     check = {"text": "ombudsman"}
     try:
         body = server.get(page_path(check))
     except (OSError, http.client.HTTPException, RuntimeError):
         body = None  # too slow to answer: the signed-in check is left to the smaller sizes
-    if body is not None and ("Sign out" not in body
-                             or f"{service_total(member, check, limit)} resource" not in body):
+    shown = f"{service_total(member, check, limit) or 0:,} resource"
+    if body is not None and ("Sign out" not in body or shown not in body):
         raise RuntimeError("the page does not show the member's results: not signed in?")
     timed(lambda s: server.get(page_path(s)), [("warm", s) for _, s in distinct], warm, [])
     page = first_pages(server, distinct, pages, budget, failed["page"])
@@ -483,7 +491,8 @@ def measure(size, member, server, specs, pages, budget=None, limit=None) -> dict
     shared = timed(lambda s: server.get(page_path(s)), specs[:pages], budget, [])
     sample = service_results(member, {"text": SAMPLE_QUERY}, limit)
     every = {name: [v for vs in t.values() for v in vs] for name, t in
-             (("service", service), ("raw", raw), ("page", page), ("page_shared", shared))}
+             (("service", service), ("raw", raw), ("raw_exact", raw_exact), ("page", page),
+              ("page_shared", shared))}
     figures = {f"{name}_{p}_ms": round(pct(values, q), 2) for name, values in every.items()
                for p, q in (("p50", 0.5), ("p95", 0.95))}
     figures.update({
@@ -495,6 +504,8 @@ def measure(size, member, server, specs, pages, budget=None, limit=None) -> dict
         "service_failures": len(failed["service"]), "page_failures": len(failed["page"]),
         "sample_query": SAMPLE_QUERY,
         "sample_total_service": sample.total if sample else None,
+        "sample_total_estimated": getattr(sample, "estimated", False),
+        "rank_window": settings.LIBRARY_RANK_WINDOW,
         # Above a threshold the search estimates facet counts from a sample of the hits.
         "sample_facets_estimated": getattr(sample, "facets_approximate", False),
         "sample_total_raw": search.engine().raw(search.parse(SAMPLE_QUERY))[1],
@@ -581,6 +592,8 @@ def print_table(sizes: dict):
               f"{f['page_shared_p50_ms']:>6.1f}/{f['page_shared_p95_ms']:<7.1f} | "
               f"{f['sample_total_service']} (raw {f['sample_total_raw']})"
               f"{', facets estimated' if f.get('sample_facets_estimated') else ''}")
+        print(f"{'':>7} the engine scoring every match instead of the newest "
+              f"{f['rank_window']}: {f['raw_exact_p50_ms']:.1f}/{f['raw_exact_p95_ms']:.1f} ms")
         print(f"{'':>7} timed: {f['service_count']} service, {f['raw_count']} raw, "
               f"{f['page_count']} pages; failed or cut off: {f['service_failures']} service, "
               f"{f['page_failures']} pages")

@@ -207,7 +207,7 @@ def check(server, member, cookie, found):
         if signed_in and not name.startswith("trivial") and "Sign out" not in body:
             raise RuntimeError(f"{name} ({path}) does not show a signed-in page")
     total = library_search.service_total(member, {"text": SEARCH_WORD}, None)
-    if not total or f"{total} resource" not in server.get(found["library_search"][0], cookie):
+    if not total or f"{total:,} resource" not in server.get(found["library_search"][0], cookie):
         raise RuntimeError(f"the library search does not show the member's {total} results")
 
 

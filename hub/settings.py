@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "django.contrib.sites",
     "django_countries",
     "django_htmx",
@@ -305,6 +306,9 @@ LIBRARY_MAX_FILES = env_int("LIBRARY_MAX_FILES", 10)
 # Text extraction runs in a child process of the task worker under these limits.
 LIBRARY_EXTRACT_SECONDS = env_int("LIBRARY_EXTRACT_SECONDS", 10)
 LIBRARY_EXTRACT_MEMORY_MB = env_int("LIBRARY_EXTRACT_MEMORY_MB", 512)
+# "Best match" ranks at most this many of a search's most recently added matches; above it the
+# total is an estimate (see hub/library/search.py).
+LIBRARY_RANK_WINDOW = env_int("LIBRARY_RANK_WINDOW", 1000)
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

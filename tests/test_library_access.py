@@ -221,7 +221,7 @@ def test_every_surface_shows_each_actor_only_what_the_table_allows(matrix):
         assert service_ids == expected_ids, key
         assert service.total == len(expected_ids), key
         assert sum(c for _, _, c in service.facets["type"].values) == len(expected_ids), key
-        assert f"{len(expected_ids)} resource" in shared_html, key
+        assert f"{len(expected_ids):,} resource" in shared_html, key
         for hit in service.hits:
             item = next(i for i in items if i.resource.pk == hit.resource.pk)
             if not item.expect_files(key):

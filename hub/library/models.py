@@ -128,6 +128,8 @@ class Resource(TimeStampedModel):
             models.Index(fields=["status", "metadata_tier"]),
             models.Index(fields=["organisation", "status"]),
             models.Index(fields=["year"]),
+            # The library's listing, newest first, read from the top without sorting.
+            models.Index(fields=["status", "published_at"]),
         ]
 
     def __str__(self):

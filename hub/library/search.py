@@ -16,8 +16,12 @@ import html
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import UTC
 
+from django.conf import settings
 from django.db import connection
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from hub import policy
 from hub.library import caching
@@ -112,6 +116,10 @@ class Results:
     hits: list[Hit]
     total: int
     facets: dict[str, Facet]
+    # Above the ranking window the total is an estimate and only the window's hits are ranked:
+    # ``window`` is their number, and the pages stop at them.
+    estimated: bool = False
+    window: int | None = None
 
     @property
     def facets_approximate(self) -> bool:
@@ -119,7 +127,8 @@ class Results:
 
     @property
     def pages(self) -> int:
-        return min(MAX_PAGE, max(1, math.ceil(self.total / self.query.per_page)))
+        reachable = min(self.total, self.window) if self.estimated else self.total
+        return min(MAX_PAGE, max(1, math.ceil(reachable / self.query.per_page)))
 
     @property
     def page(self) -> int:
@@ -165,14 +174,20 @@ class Engine:
         return (f"SELECT {s.id} AS id, {s.score} AS score FROM {s.table} WHERE {s.match}",  # nosec B608  # the engine's own SQL; values are parameters
                 [*s.score_params, *s.match_params])
 
-    def raw(self, terms: list[Term], limit: int = PER_PAGE) -> tuple[list[int], int]:
-        """The engine alone, no access rules: a ranked page and the number of matches."""
+    def raw(self, terms: list[Term], limit: int = PER_PAGE,
+            window: int | None = None) -> tuple[list[int], int]:
+        """The engine alone, no access rules: a ranked page and the number of matches. With a
+        window, the page is ranked among the newest ``window`` matches, as the search ranks."""
         sql, params = self.matches(terms, metadata_only=False)
+        if window:
+            sql = f"SELECT * FROM ({sql}) AS a ORDER BY id DESC LIMIT %s"  # nosec B608  # as below
+            params = [*params, window + 1]
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT id FROM ({sql}) AS m ORDER BY score DESC LIMIT %s",  # nosec B608  # the engine's own SQL; values are parameters
                            [*params, limit])
             ids = [row[0] for row in cursor.fetchall()]
-            cursor.execute(f"SELECT count(*) FROM ({sql}) AS m", params)  # nosec B608  # the engine's own SQL
+            unranked, params = self.matches(terms, metadata_only=False, ranked=False)
+            cursor.execute(f"SELECT count(*) FROM ({unranked}) AS m", params)  # nosec B608  # the engine's own SQL
             return ids, cursor.fetchone()[0]
 
 
@@ -459,13 +474,15 @@ def _columns(order: str) -> list[tuple[str, str]]:
     return columns
 
 
-def _hits_sql(user, query: Query) -> tuple[str, list]:
+def _hits_sql(user, query: Query, window: int | None = None) -> tuple[str, list]:
     """A common table expression ``hits``: every resource the person may see that matches
     the query, with its id, score, ``files_open`` and the columns facets and sorting need.
     Files are matched where the person may open them, descriptions alone elsewhere. The
     engine's matches come first and each is checked against the access rules by primary key
     as it comes, so a rare word costs little however large the library grows; only the
-    matches that are kept are scored."""
+    matches that are kept are scored. With a ``window``, the engine hands its matches over
+    newest first and the search stops after ``window + 1`` hits: a common word then costs
+    the same in a library of a million as in one of ten thousand."""
     base = _filtered(user, query)
     opens = policy.files_q(user)
     selected = ", ".join(f"{expression} AS {name}" for name, expression in _columns(query.order))
@@ -473,36 +490,62 @@ def _hits_sql(user, query: Query) -> tuple[str, list]:
     if not terms:
         visible, visible_params = _where(base)
         readable, readable_params = _where(Resource.objects.filter(opens))
+        limit, limit_params = "", []
+        if window:  # the newest first, from the index on the publication date
+            limit, limit_params = f" ORDER BY {LISTING_SCAN} LIMIT %s", [window + 1]
         return (f"hits AS MATERIALIZED (SELECT {RESOURCE}.id AS id, 0.0 AS score, CASE WHEN "  # nosec B608  # conditions compiled by Django, values are parameters
                 f"{readable} THEN 1 ELSE 0 END AS files_open, {selected} FROM {RESOURCE} "
-                f"WHERE {visible})", [*readable_params, *visible_params])
+                f"WHERE {visible}{limit})", [*readable_params, *visible_params, *limit_params])
     current = engine()
     selects, params = [], []
     for files_open, qs in ((1, base.filter(opens)), (0, base.exclude(opens))):
         source = current.source(terms, metadata_only=not files_open,
                                 ranked=query.order == "relevance")
         allowed, allowed_params = _where(qs)
-        selects.append(
+        select = (
             f"SELECT {RESOURCE}.id AS id, {source.score} AS score, {files_open} AS files_open, "  # nosec B608  # as above
             f"{selected} FROM {source.table} {current.JOIN} {RESOURCE} "
             f"ON {RESOURCE}.id = {source.id} WHERE {source.match} AND {allowed}")
         params += [*source.score_params, *source.match_params, *allowed_params]
+        if window and selects:
+            # Once the first part holds more than the window, nothing older than its oldest
+            # hit can be among the newest: the engine is told to stop there.
+            select += (f" AND {source.id} >= (SELECT CASE WHEN count(*) > %s THEN min(id) "  # nosec B608  # the engine's column
+                       f"ELSE 0 END FROM w1)")
+            params.append(window)
+        if window:
+            select = f"w{files_open} AS MATERIALIZED ({select} ORDER BY {source.id} DESC LIMIT %s)"  # nosec B608  # as above
+            params.append(window + 1)
+        selects.append(select)
+    if window:
+        newest = ("hits AS MATERIALIZED (SELECT * FROM (SELECT * FROM w1 UNION ALL "
+                  "SELECT * FROM w0) AS u ORDER BY id DESC LIMIT %s)")
+        return ", ".join([*selects, newest]), [*params, window + 1]
     return f"hits AS MATERIALIZED ({' UNION ALL '.join(selects)})", params
 
 
-def _results_sql(hits: str, order: str) -> str:
+def _results_sql(hits: str, order: str, window: int | None = None, scan: str = "") -> str:
     """One statement for the total, the facets and a page of results, so matching and the
     access checks run once per search. Facets count ``counted``: every hit, or above
     EXACT_FACETS a sample of them picked by a multiplicative hash of the id (the same
-    resources for the same hits, whatever the order or the page)."""
+    resources for the same hits, whatever the order or the page). With a ranking window,
+    ``hits`` holds one hit more than the window, to tell whether there are more; the rest
+    works on the window's hits (``kept``, the first in the ``scan`` order) alone."""
     themes = Resource.themes.through._meta.db_table
     audiences = Resource.audiences.through._meta.db_table
     join = engine().JOIN
+    kept, windowed, lowest = "hits", "", []
+    if window:
+        kept = "kept"
+        windowed = (f", kept AS MATERIALIZED (SELECT * FROM hits ORDER BY {scan} "  # nosec B608  # fixed order, a number
+                    f"LIMIT {int(window)})")
+        lowest = ["SELECT 'lowest', CAST(min(published_at) AS text), min(id), 0 FROM kept"]
     sample = (f"n.total <= {EXACT_FACETS} OR (h.id %% 2147483648) * 2654435761 %% 4294967296 "
               f"< 4294967296 * {FACET_SAMPLE} / NULLIF(n.total, 0)")
     selects = [
         "SELECT 'total', '', total, 0 FROM n",
         "SELECT 'counted', '', count(*), 0 FROM counted",
+        *lowest,
         "SELECT 'type', type, count(*), 0 FROM counted GROUP BY type",
         "SELECT 'country', country, count(*), 0 FROM counted WHERE country <> '' "
         "GROUP BY country",
@@ -517,11 +560,11 @@ def _results_sql(hits: str, order: str) -> str:
         f"{join} {audiences} a ON a.resource_id = c.id GROUP BY a.audience_id",
         # The page is taken before it is numbered: numbering every hit cost more than the rest.
         f"SELECT 'page', CAST(id AS text), pos, files_open FROM (SELECT id, files_open, "  # nosec B608  # order from ORDER_SQL
-        f"row_number() OVER (ORDER BY {order}) AS pos FROM (SELECT * FROM hits "
+        f"row_number() OVER (ORDER BY {order}) AS pos FROM (SELECT * FROM {kept} "
         f"ORDER BY {order} LIMIT %s OFFSET %s) AS p) AS q",
     ]
-    return (f"WITH {hits}, n AS MATERIALIZED (SELECT count(*) AS total FROM hits), "  # nosec B608  # parts built above
-            f"counted AS MATERIALIZED (SELECT h.* FROM hits h CROSS JOIN n WHERE {sample}) "
+    return (f"WITH {hits}, n AS MATERIALIZED (SELECT count(*) AS total FROM hits){windowed}, "  # nosec B608  # parts built above
+            f"counted AS MATERIALIZED (SELECT h.* FROM {kept} h CROSS JOIN n WHERE {sample}) "
             + " UNION ALL ".join(selects))
 
 
@@ -575,22 +618,76 @@ def _escape_snippet(raw: str) -> str:
     return html.escape(raw).replace(OPEN, "<mark>").replace(CLOSE, "</mark>")
 
 
+# The order in which a windowed search takes its hits: the engine's matches newest added
+# first, or the whole library newest published first.
+MATCH_SCAN = "id DESC"
+LISTING_SCAN = "published_at DESC, id DESC"
+
+
+def rank_window(query: Query) -> int | None:
+    """How many hits a search looks at, at most: the newest, so that a word found in most of
+    the library, or the listing of all of it, costs no more as the library grows. Scoring
+    every one of 90,000 matches took longer than the whole of the rest of a search, and a word
+    that common says little about which of them fits best. "Best match" with words and
+    "Newest first" without them are windowed; other orders see every hit."""
+    if (query.order == "relevance") if query.terms else (query.order == "newest"):
+        return max(1, settings.LIBRARY_RANK_WINDOW)
+    return None
+
+
 def search(user, query: Query) -> Results:
     """What this person may find for this query: a page of hits, the total and the facets."""
-    query.page = max(1, min(query.page, MAX_PAGE))
-    hits_sql, params = _hits_sql(user, query)
+    window = rank_window(query)
+    last = MAX_PAGE if window is None else math.ceil(window / query.per_page)
+    query.page = max(1, min(query.page, last))
+    hits_sql, params = _hits_sql(user, query, window)
     offset = (query.page - 1) * query.per_page
     with connection.cursor() as cursor:
-        cursor.execute(_results_sql(hits_sql, ORDER_SQL[query.order]),
+        scan = MATCH_SCAN if query.terms else LISTING_SCAN
+        cursor.execute(_results_sql(hits_sql, ORDER_SQL[query.order], window, scan),
                        [*params, query.per_page, offset])
         rows = cursor.fetchall()
-    numbers = {kind: number for kind, _, number, _ in rows if kind in ("total", "counted")}
-    total, counted = numbers["total"], numbers["counted"]
-    scale = total / counted if total > EXACT_FACETS and counted else None
+    numbers = {kind: (value, number) for kind, value, number, _ in rows
+               if kind in ("total", "counted", "lowest")}
+    total, counted = numbers["total"][1], numbers["counted"][1]
+    estimated = window is not None and total > window
+    if estimated:
+        published, lowest = numbers["lowest"]
+        total = (_estimate(window, lowest) if query.terms
+                 else _estimate_listing(window, published))
+    scale = total / counted if (estimated or total > EXACT_FACETS) and counted else None
     facets = _facets([row[:3] for row in rows if row[0] in FACETS], scale)
     page = sorted((number, int(value), bool(files_open))
                   for kind, value, number, files_open in rows if kind == "page")
-    return Results(query, _hits(query, page), total, facets)
+    return Results(query, _hits(query, page), total, facets, estimated, window)
+
+
+def _estimate(found: int, lowest: int) -> int:
+    """How many hits in all, from the ``found`` newest ones, which reach back to id
+    ``lowest``: their density among the ids, applied to every id the library has given out.
+    Only the person's own hits and the range of ids go into it, never a count of matches, so
+    the estimate cannot tell anyone how often a word occurs where they may not look."""
+    # Two lookups, not one query with both: a database finds either end of the primary key
+    # at once, but asked for both together it may read every row.
+    ids = Resource.objects.order_by("pk").values_list("pk", flat=True)
+    low, high = ids.first(), ids.last()
+    if high is None or high < lowest:
+        return found
+    return max(found, _about(found * (high - low + 1) / (high - lowest + 1)))
+
+
+def _estimate_listing(found: int, since: str) -> int:
+    """How many resources the person may see in all, from the ``found`` newest, published
+    since ``since``: their share of everything published since then, applied to everything
+    published. Only the number of published resources goes into it, as with the ids above."""
+    published = Resource.objects.filter(status=Resource.Status.PUBLISHED)
+    since = parse_datetime(since)
+    if timezone.is_naive(since):  # SQLite keeps the time in UTC, without saying so
+        since = timezone.make_aware(since, UTC)
+    recent = published.filter(published_at__gte=since).count()
+    if not recent:
+        return found
+    return max(found, _about(found * published.count() / recent))
 
 
 def _hits(query: Query, page: list[tuple[int, int, bool]]) -> list[Hit]:
@@ -613,9 +710,13 @@ def _hits(query: Query, page: list[tuple[int, int, bool]]) -> list[Hit]:
 
 
 def visible_ids_for(user, query: Query) -> list[int]:
-    """Every matching resource's id in result order, for exporting a whole result list."""
-    hits_sql, params = _hits_sql(user, query)
+    """Every matching resource's id in result order (within the ranking window, as the pages
+    show them), for exporting a whole result list."""
+    window = rank_window(query)
+    hits_sql, params = _hits_sql(user, query, window)
+    scan = MATCH_SCAN if query.terms else LISTING_SCAN
+    kept = f"(SELECT * FROM hits ORDER BY {scan} LIMIT {int(window)}) AS k" if window else "hits"  # nosec B608  # fixed order, a number
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {hits_sql} SELECT id FROM hits "  # nosec B608  # order from ORDER_SQL
+        cursor.execute(f"WITH {hits_sql} SELECT id FROM {kept} "  # nosec B608  # order from ORDER_SQL
                        f"ORDER BY {ORDER_SQL[query.order]} LIMIT 1000", params)
         return [row[0] for row in cursor.fetchall()]

@@ -8,6 +8,7 @@ with the same total, facets and ``files_open``, for every actor, query, filter a
 """
 
 import random
+import re
 from collections import Counter
 from datetime import timedelta
 
@@ -245,3 +246,142 @@ def test_search_estimate_rounds_to_two_significant_figures():
     """An estimate shows no more precision than a sample gives."""
     assert [search._about(x) for x in (0.4, 7.6, 12.4, 987, 12_345, 88_893)] == [
         1, 8, 12, 990, 12_000, 89_000]
+
+
+# --- The ranking window -------------------------------------------------------------------
+
+WINDOWED = [{"text": "harbour"}, {"text": "lantern meadow"}, {"text": '"harbour lantern"'},
+            {"text": "harbour -willow"}, {"text": "-quarry"},
+            {"text": "harbour", "types": ["report", "toolkit"]},
+            {"text": "quarry", "year_from": 2012, "year_to": 2018}]
+
+
+def _windowed_reference(user, query, window):
+    """The reference ranked among the person's ``window`` newest hits only."""
+    ids, opens, _ = reference(user, query)
+    newest = set(sorted(ids, reverse=True)[:window])
+    return [pk for pk in ids if pk in newest], opens, len(ids)
+
+
+def test_best_match_ranks_the_newest_hits_when_there_are_more_than_the_window(
+        library, settings):
+    """Above the window, "Best match" ranks exactly the person's newest hits by the
+    reference's order, the total is an estimate no smaller than the window, the pages stop at
+    the window and facets count only hits the person may see; at or below it, all is exact."""
+    settings.LIBRARY_RANK_WINDOW = 5
+    actors, _ = library
+    seen = {"estimated": 0, "exact": 0}
+    for key, user in actors.items():
+        for spec in WINDOWED:
+            if user is not None:
+                policy.forget(user)
+            query = _query({**spec, "per_page": 100})
+            ranked, opens, found = _windowed_reference(user, query, 5)
+            _, _, counts = reference(user, query)
+            results = search.search(user, query)
+            where = (key, spec)
+            assert [hit.resource.pk for hit in results.hits] == ranked, where
+            assert all(hit.files_open == opens[hit.resource.pk] for hit in results.hits), where
+            assert search.visible_ids_for(user, _query(spec)) == ranked, where
+            assert results.estimated == (found > 5), where
+            if results.estimated:
+                seen["estimated"] += 1
+                assert results.total >= 5 and results.pages == 1, where
+                assert results.facets_approximate, where
+                for name, values in _facet_counts(results).items():
+                    assert set(values) <= set(counts[name]), (where, name)
+            else:
+                seen["exact"] += 1
+                assert results.total == found and not results.facets_approximate, where
+    assert seen["estimated"] >= 20 and seen["exact"] >= 5, seen
+
+
+def test_the_newest_listing_shows_the_newest_window(library, settings):
+    """Without words, "Newest first" takes the person's newest five by publication, exactly
+    as the reference orders them; "Oldest first" still sees every one."""
+    settings.LIBRARY_RANK_WINDOW = 5
+    actors, _ = library
+    for key, user in actors.items():
+        for spec in ({"text": ""}, {"text": "", "types": ["report", "toolkit"]}):
+            if user is not None:
+                policy.forget(user)
+            query = _query({**spec, "per_page": 100})
+            ids, _, counts = reference(user, query)
+            results = search.search(user, query)
+            where = (key, spec)
+            assert [hit.resource.pk for hit in results.hits] == ids[:5], where
+            assert results.estimated == (len(ids) > 5), where
+            assert search.visible_ids_for(user, _query(spec)) == ids[:5], where
+            if results.estimated:
+                assert results.total >= 5 and results.pages == 1, where
+                for name, values in _facet_counts(results).items():
+                    assert set(values) <= set(counts[name]), (where, name)
+            oldest = search.search(user, _query({**spec, "sort": "oldest", "per_page": 100}))
+            assert oldest.total == len(ids) and not oldest.estimated, where
+
+
+def test_pages_of_a_windowed_search_stop_at_the_window(library, settings):
+    """Two to a page over a window of five: three pages, the third holding the fifth hit; a
+    later page asked for shows the last one. Other orders still see every hit."""
+    settings.LIBRARY_RANK_WINDOW = 5
+    actors, _ = library
+    user = actors["staff"]
+    ranked, _, found = _windowed_reference(user, _query({"text": "harbour"}), 5)
+    assert found > 5
+    pages = [search.search(user, _query({"text": "harbour", "per_page": 2, "page": n}))
+             for n in (1, 2, 3, 9)]
+    assert [[hit.resource.pk for hit in r.hits] for r in pages] == [
+        ranked[0:2], ranked[2:4], ranked[4:5], ranked[4:5]]
+    assert {r.pages for r in pages} == {3}
+    assert pages[-1].page == 3 and not pages[-1].has_next
+    by_title = search.search(user, _query({"text": "harbour", "sort": "title", "per_page": 100}))
+    assert not by_title.estimated and by_title.total == found
+
+
+def test_estimate_follows_the_density_of_the_newest_hits(library, settings):
+    """Five hits reaching back over ten ids of a library of forty-two ids: about 21."""
+    settings.LIBRARY_RANK_WINDOW = 5
+    ids = list(Resource.objects.order_by("pk").values_list("pk", flat=True))
+    assert search._estimate(5, ids[-10]) == round(5 * len(ids) / 10)
+    assert search._estimate(5, ids[-5]) == len(ids)
+
+
+def test_estimate_does_not_move_with_words_the_person_may_not_read(library, settings):
+    """Adding a word many times to restricted files changes nothing a visitor or a plain
+    member sees of a windowed search: hits, total, facets and pages."""
+    settings.LIBRARY_RANK_WINDOW = 5
+    actors, resources = library
+
+    def seen():
+        out = {}
+        for key in ("visitor", "member"):
+            user = actors[key]
+            if user is not None:
+                policy.forget(user)
+            r = search.search(user, _query({"text": "harbour", "per_page": 100}))
+            out[key] = ([h.resource.pk for h in r.hits], r.total, r.estimated, r.pages,
+                        _facet_counts(r))
+        return out
+
+    before = seen()
+    assert all(found[2] for found in before.values())
+    for resource in resources:
+        if resource.file_tier == Tier.RESTRICTED and resource.metadata_tier != Tier.PUBLIC:
+            add_text_file(resource, "harbour " * 300, name="more.txt")
+    caches["template_fragments"].clear()
+    assert seen() == before
+
+
+def test_search_page_says_when_the_total_is_an_estimate(library, settings):
+    """The heading says "About" and the page says why; below the window it says neither."""
+    actors, _ = library
+    client = Client()
+    client.force_login(actors["staff"])
+    exact = client.get(reverse("library:home"), {"q": "harbour"}).content.decode()
+    assert 'id="rank-window"' not in exact and "About " not in exact
+    settings.LIBRARY_RANK_WINDOW = 5
+    caches["template_fragments"].clear()
+    page = client.get(reverse("library:home"), {"q": "harbour"}).content.decode()
+    assert 'id="rank-window"' in page
+    assert re.search(r"About \d+ resources for", page)
+    assert "ranks the 5 most recently added" in page
