@@ -20,7 +20,7 @@ asks them to enrol.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 
 from hub.members.models import Membership, Organisation, Profile, User
 
@@ -41,11 +41,14 @@ def mfa_enrolled(user) -> bool:
     if not is_active(user):
         return False
     if not hasattr(user, "_hub_mfa"):
-        from allauth.mfa.models import Authenticator
-
-        user._hub_mfa = Authenticator.objects.filter(
-            user=user, type=Authenticator.Type.TOTP).exists()
+        user._hub_mfa = _totp(user).exists()
     return user._hub_mfa
+
+
+def _totp(user):
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP)
 
 
 def org_roles(user) -> dict[int, str]:
@@ -53,8 +56,17 @@ def org_roles(user) -> dict[int, str]:
     if not is_member(user):
         return {}
     if not hasattr(user, "_hub_org_roles"):
-        user._hub_org_roles = dict(
-            Membership.objects.filter(user=user).values_list("organisation_id", "role"))
+        # By id, not by the default (the organisation's name), which joins the organisations.
+        rows = Membership.objects.filter(user=user).order_by("organisation_id")
+        if hasattr(user, "_hub_mfa"):
+            user._hub_org_roles = dict(rows.values_list("organisation_id", "role"))
+        else:
+            # Whoever holds powers is asked next whether they use two-step sign-in (every page
+            # asks), so the same query answers that too.
+            rows = list(rows.values_list("organisation_id", "role", Exists(_totp(user))))
+            user._hub_org_roles = {org: role for org, role, _ in rows}
+            if any(role in POWER_ROLES for _, role, _ in rows):
+                user._hub_mfa = rows[0][2]
     return user._hub_org_roles
 
 

@@ -17,30 +17,37 @@ from hub.core import fragments
 from hub.core.forms import errors_to_form
 
 PAGE_SIZE = 20
+# The format filter's options, worked out once: an enum builds its choices afresh each time.
+FORMATS = Event.Format.choices
+FORMAT_VALUES = frozenset(value for value, _ in FORMATS)
 
 
 def home(request):
     """The community area's front page: events for now.
 
-    The list is rendered once for everyone in the same audience and kept for a minute, or
-    until an event changes; the page of results is only worked out when it is rendered.
+    The page's content is rendered once for everyone who would see the same (the same
+    audience, filters and page) and kept for a minute, or until an event changes; the page of
+    results is only worked out when it is rendered.
     """
+    user = request.user
     when = "past" if request.GET.get("when") == "past" else "upcoming"
     format_ = request.GET.get("format", "")
-    format_ = format_ if format_ in Event.Format.values else ""
+    format_ = format_ if format_ in FORMAT_VALUES else ""
     number = request.GET.get("page", "1")
-    audience = policy.events_audience(request.user)
+    audience = policy.events_audience(user)
+    can_organise = policy.can_organise_events(user)
 
     def page():
-        events = selectors.event_list(user=request.user, when=when, format=format_)
+        events = selectors.event_list(user=user, when=when, format=format_)
         return Paginator(events, PAGE_SIZE).get_page(number)
 
     return render(request, "community/home.html", {
         "page": SimpleLazyObject(page),
-        "when": when, "format": format_, "formats": Event.Format.choices,
-        "can_organise": policy.can_organise_events(request.user),
-        "list_cache": audience and (audience, when, format_, number[:8],
-                                    fragments.version(caching.EVENTS)),
+        "when": when, "format": format_, "formats": FORMATS,
+        "can_organise": can_organise,
+        # Everything the content shows of the person, besides their audience, is in the key.
+        "content_cache": audience and (audience, user.is_authenticated, can_organise, when,
+                                       format_, number[:8], fragments.version(caching.EVENTS)),
         "fragment_seconds": fragments.FRAGMENT_SECONDS,
     })
 

@@ -98,3 +98,44 @@ def test_waiting_list_badge_follows_cancellations(world):
     assert "Full: waiting list" in page  # the waiting person took the place
     Registration.objects.filter(user=other).delete()
     assert "1 place left" in page_for()
+
+
+def test_the_shared_page_offers_each_person_only_their_own_actions(world):
+    """The whole page is shared, not just the list: a copy made for visitors never offers
+    "My events", and nobody on a shared copy is offered "Add an event"."""
+    EventFactory(title="Open to all")
+    assert "My events" not in page_for()
+    member_page = page_for(world.actors["member"])
+    assert "My events" in member_page and "Add an event" not in member_page
+    assert "My events" not in page_for()
+    editor_page = page_for(world.actors["editor_a"])
+    assert "Add an event" in editor_page
+    assert "Add an event" not in page_for(world.actors["partner_member"])
+
+
+def test_filters_and_pages_each_get_their_own_copy(world):
+    """The heading, the filter's choice and the events follow the address, copy or not."""
+    EventFactory(title="Met online", format=Event.Format.ONLINE)
+    EventFactory(title="Met in the hall", format=Event.Format.IN_PERSON)
+    client = Client()
+    for _ in range(2):
+        online = client.get(LIST, {"format": "online"}).content.decode()
+        assert "Met online" in online and "Met in the hall" not in online
+        assert '<option value="online" selected>' in online
+        everything = client.get(LIST).content.decode()
+        assert "Met online" in everything and "Met in the hall" in everything
+        assert "Upcoming events" in everything
+        assert "Past events</h2>" in client.get(LIST, {"when": "past"}).content.decode()
+
+
+def test_a_visitor_served_from_the_shared_copy_costs_no_queries(
+        world, django_assert_max_num_queries):
+    """Once made, the visitors' copy is served without the database (the version of the list
+    is read from the shared cache at most once a second per process)."""
+    for n in range(25):
+        EventFactory(title=f"Counted {n}")
+    client = Client()
+    client.get(LIST)
+    with django_assert_max_num_queries(1):
+        body = client.get(LIST).content.decode()
+    assert "Counted 0" in body and "Page 1 of 2" in body
