@@ -156,6 +156,11 @@ class Source:
     score_params: list
     match: str
     match_params: list
+    # When set, the score comes from this query instead (``score`` is then 0.0): SQL giving
+    # (id, score) for every document whose id is at least what follows it (`` >= ...``). It
+    # finds at least every document the match finds.
+    rescore: str = ""
+    rescore_params: list = field(default_factory=list)
 
 
 class Engine:
@@ -171,17 +176,31 @@ class Engine:
         """SQL giving (id, score) for every matching document; higher scores rank first.
         Scoring is skipped when results are sorted some other way."""
         s = self.source(terms, metadata_only=metadata_only, ranked=ranked)
-        return (f"SELECT {s.id} AS id, {s.score} AS score FROM {s.table} WHERE {s.match}",  # nosec B608  # the engine's own SQL; values are parameters
-                [*s.score_params, *s.match_params])
+        found = f"SELECT {s.id} AS id, {s.score} AS score FROM {s.table} WHERE {s.match}"  # nosec B608  # the engine's own SQL; values are parameters
+        return self._rescored(s, found, [*s.score_params, *s.match_params], "0")
+
+    @staticmethod
+    def _rescored(s: Source, found: str, params: list, since: str) -> tuple[str, list]:
+        """``found`` (id, score rows) with the scores of ``s.rescore``, which looks only at
+        ids from ``since`` (SQL) on."""
+        if not s.rescore:
+            return found, params
+        return (f"WITH f AS MATERIALIZED ({found}), r AS MATERIALIZED ({s.rescore} >= {since}) "  # nosec B608  # the engine's own SQL
+                "SELECT f.id AS id, r.score AS score FROM f JOIN r ON r.id = f.id",
+                [*params, *s.rescore_params])
 
     def raw(self, terms: list[Term], limit: int = PER_PAGE,
             window: int | None = None) -> tuple[list[int], int]:
         """The engine alone, no access rules: a ranked page and the number of matches. With a
         window, the page is ranked among the newest ``window`` matches, as the search ranks."""
-        sql, params = self.matches(terms, metadata_only=False)
         if window:
-            sql = f"SELECT * FROM ({sql}) AS a ORDER BY id DESC LIMIT %s"  # nosec B608  # as below
-            params = [*params, window + 1]
+            s = self.source(terms, metadata_only=False, ranked=True)
+            newest = (f"SELECT {s.id} AS id, {s.score} AS score FROM {s.table} "  # nosec B608  # the engine's own SQL; values are parameters
+                      f"WHERE {s.match} ORDER BY {s.id} DESC LIMIT %s")
+            sql, params = self._rescored(s, newest, [*s.score_params, *s.match_params,
+                                                     window + 1], "(SELECT min(id) FROM f)")
+        else:
+            sql, params = self.matches(terms, metadata_only=False)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT id FROM ({sql}) AS m ORDER BY score DESC LIMIT %s",  # nosec B608  # the engine's own SQL; values are parameters
                            [*params, limit])
@@ -246,8 +265,27 @@ class Fts5Engine(Engine):
         table = self._table(metadata_only)
         weights = "10.0, 4.0, 3.0, 2.0" + ("" if metadata_only else ", 1.0")
         score = f"-bm25({table}, {weights})" if ranked else "0.0"
-        return Source(table, f"{table}.rowid", score, [], f"{table} MATCH %s",
-                      [self._expression(terms)])
+        source = Source(table, f"{table}.rowid", score, [], f"{table} MATCH %s",
+                        [self._expression(terms)])
+        words = self._words(terms)
+        if ranked and words:
+            # BM25 first counts every document that holds each phrase of the query, and for a
+            # phrase of common words that means checking word positions across the library.
+            # A phrase's matches are scored on its words instead, counted from the index.
+            source.score = "0.0"
+            source.rescore = (f"SELECT rowid AS id, {score} AS score FROM {table} "  # nosec B608  # the engine's own SQL
+                              f"WHERE {table} MATCH %s AND rowid")
+            source.rescore_params = [words]
+        return source
+
+    @staticmethod
+    def _words(terms: list[Term]) -> str:
+        """The query's wanted words one by one, if any of them come in a phrase; else ""."""
+        wanted = [term for term in terms if not term.negated]
+        if all(len(term.words) == 1 for term in wanted):
+            return ""
+        words = dict.fromkeys(word for term in wanted for word in term.words)
+        return " ".join(f'"{word}"' for word in words)
 
     def snippets(self, terms: list[Term], ids: list[int], *, metadata_only: bool) -> dict:
         if not ids or not terms:
@@ -497,7 +535,7 @@ def _hits_sql(user, query: Query, window: int | None = None) -> tuple[str, list]
                 f"{readable} THEN 1 ELSE 0 END AS files_open, {selected} FROM {RESOURCE} "
                 f"WHERE {visible}{limit})", [*readable_params, *visible_params, *limit_params])
     current = engine()
-    selects, params = [], []
+    selects, params, parts = [], [], []
     for files_open, qs in ((1, base.filter(opens)), (0, base.exclude(opens))):
         source = current.source(terms, metadata_only=not files_open,
                                 ranked=query.order == "relevance")
@@ -516,10 +554,22 @@ def _hits_sql(user, query: Query, window: int | None = None) -> tuple[str, list]
         if window:
             select = f"w{files_open} AS MATERIALIZED ({select} ORDER BY {source.id} DESC LIMIT %s)"  # nosec B608  # as above
             params.append(window + 1)
+            parts.append(f"SELECT * FROM w{files_open}")  # nosec B608  # a number
+            if source.rescore:
+                select += (f", s{files_open} AS MATERIALIZED ({source.rescore} >= "  # nosec B608  # as above
+                           f"(SELECT COALESCE(min(id), 0) FROM w{files_open}))")
+                params += source.rescore_params
+                names = ["id", "score", "files_open", *(name for name, _ in _columns(query.order))]
+                columns = ", ".join("s.score AS score" if name == "score"
+                                    else f"w.{name} AS {name}" for name in names)
+                # A plain join, which lets the database index the scores as it goes: every
+                # document holding a phrase holds its words.
+                parts[-1] = (f"SELECT {columns} FROM w{files_open} w "  # nosec B608  # as above
+                             f"JOIN s{files_open} s ON s.id = w.id")
         selects.append(select)
     if window:
-        newest = ("hits AS MATERIALIZED (SELECT * FROM (SELECT * FROM w1 UNION ALL "
-                  "SELECT * FROM w0) AS u ORDER BY id DESC LIMIT %s)")
+        newest = (f"hits AS MATERIALIZED (SELECT * FROM ({' UNION ALL '.join(parts)}) AS u "  # nosec B608  # as above
+                  "ORDER BY id DESC LIMIT %s)")
         return ", ".join([*selects, newest]), [*params, window + 1]
     return f"hits AS MATERIALIZED ({' UNION ALL '.join(selects)})", params
 

@@ -385,3 +385,15 @@ def test_search_page_says_when_the_total_is_an_estimate(library, settings):
     assert 'id="rank-window"' in page
     assert re.search(r"About \d+ resources for", page)
     assert "ranks the 5 most recently added" in page
+
+
+def test_a_phrase_is_ranked_on_its_words(library):
+    """SQLite scores a phrase's matches as its words would be scored (counting documents per
+    phrase would read word positions across the whole library); the phrase still decides
+    which documents match."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL ranks phrases with ts_rank as they are")
+    phrase = _scores(search.parse('"harbour lantern"'), False)
+    words = _scores(search.parse("harbour lantern"), False)
+    assert phrase and set(phrase) < set(words)
+    assert all(phrase[pk] == pytest.approx(words[pk]) for pk in phrase)
