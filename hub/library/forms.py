@@ -200,11 +200,17 @@ class SearchForm(forms.Form):
         from hub.library.models import Audience, Theme
 
         super().__init__(*args, **kwargs)
-        self.fields["theme"].choices = [(t.slug, t.name) for t in Theme.objects.all()]
-        self.fields["audience"].choices = [(a.slug, a.name) for a in Audience.objects.all()]
-        self.fields["country"].choices = list(countries)
-        self.fields["organisation"].choices = list(
-            Organisation.objects.values_list("slug", "name"))
+        # The page draws its filters from the results, not from these fields: their choices
+        # only check what was asked for, so they are looked up only when something was.
+        choices = {
+            "theme": lambda: [(t.slug, t.name) for t in Theme.objects.all()],
+            "audience": lambda: [(a.slug, a.name) for a in Audience.objects.all()],
+            "country": lambda: list(countries),
+            "organisation": lambda: list(Organisation.objects.values_list("slug", "name")),
+        }
+        for name, find in choices.items():
+            if not self.is_bound or name in self.data:
+                self.fields[name].choices = find()
 
     def clean(self):
         data = super().clean()
