@@ -385,6 +385,10 @@ def test_search_page_says_when_the_total_is_an_estimate(library, settings):
     assert 'id="rank-window"' in page
     assert re.search(r"About \d+ resources for", page)
     assert "ranks the 5 most recently added" in page
+    listing = client.get(reverse("library:home")).content.decode()
+    hint = listing.split('id="rank-window"')[1][:200]
+    assert "Best match" not in hint
+    assert "lists its 5 most recently published" in listing
 
 
 def test_a_phrase_is_ranked_on_its_words(library):
