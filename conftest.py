@@ -34,6 +34,8 @@ def _test_settings(request, settings, tmp_path):
     if uses_db or request.node.get_closest_marker("django_db"):
         cache.clear()
         caches["template_fragments"].clear()  # shared fragments, kept in this process
+        caches["people"].clear()  # signed-in people, kept in this process
+        caches["library_results"].clear()
 
 
 @pytest.fixture(autouse=True)

@@ -37,13 +37,14 @@ class HubServer:
 
     @staticmethod
     def cookie_for(person) -> str:
+        from django.conf import settings
         from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
         from django.contrib.sessions.backends.db import SessionStore
 
         session = SessionStore()
         session.update({SESSION_KEY: str(person.pk),
                         HASH_SESSION_KEY: person.get_session_auth_hash(),
-                        BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend"})
+                        BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0]})
         session.create()
         return f"sessionid={session.session_key}"
 

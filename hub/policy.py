@@ -70,6 +70,26 @@ def org_roles(user) -> dict[int, str]:
     return user._hub_org_roles
 
 
+# What a web process may keep about a person between their requests (``hub.members.caching``):
+# facts read from their account, memberships and two-step devices only.
+KEPT_FACTS = ("_hub_org_roles", "_hub_mfa")
+
+
+def facts_to_keep(user) -> dict:
+    """The person's roles (and, for people who hold powers, whether they use two-step sign-in),
+    worked out now, as plain values that can be kept and given back with ``recall``."""
+    if holds_powers(user):  # every page asks them whether they use two-step sign-in
+        mfa_enrolled(user)
+    return {name: getattr(user, name) for name in KEPT_FACTS if hasattr(user, name)}
+
+
+def recall(user, facts: dict) -> None:
+    """Give back facts kept by ``facts_to_keep``, so they are not asked of the database."""
+    for name in KEPT_FACTS:
+        if name in facts:
+            setattr(user, name, facts[name])
+
+
 def forget(user) -> None:
     """Drop what the policy remembered about a user, after their roles or MFA changed."""
     for name in ("_hub_mfa", "_hub_org_roles", "_hub_partner", "_hub_study_roles"):
@@ -1853,6 +1873,9 @@ URL_CLASSES: dict[str, str] = {
     "account_reset_password_from_key_done": PUBLIC,
     "account_logout": MEMBER,
     "account_reauthenticate": MEMBER,
+    # allauth 65.21 and later: confirm one's identity again by a code sent by email.
+    "account_request_reauthentication_code": MEMBER,
+    "account_confirm_reauthentication_code": MEMBER,
     "account_email": MEMBER,
     "account_change_password": MEMBER,
     "account_set_password": MEMBER,

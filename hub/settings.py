@@ -169,6 +169,20 @@ CACHES = {
     # Rendered fragments that many people share ({% cache %}), kept in each web process: their
     # keys hold a version from the shared cache above, so every process stops using a copy as
     # soon as what it shows changes (see hub/core/fragments.py).
+    # Signed-in people's accounts and roles, kept per process under a version in the shared
+    # cache that every change to them replaces (see hub/members/caching.py).
+    "people": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "hub-people",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
+    # Rendered library search results, shared by every web process (hub/library/caching.py),
+    # in a table of their own so they never push out the shared cache's sign-in counters.
+    "library_results": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "hub_library_results",
+        "OPTIONS": {"MAX_ENTRIES": env_int("LIBRARY_RESULTS_KEPT", 5000)},
+    },
     "template_fragments": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "hub-fragments",
@@ -178,9 +192,11 @@ CACHES = {
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "members.User"
+# Django's and allauth's backends, keeping the signed-in person per process between requests
+# (hub/members/backends.py).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "hub.members.backends.ModelBackend",
+    "hub.members.backends.AccountBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -309,6 +325,9 @@ LIBRARY_EXTRACT_MEMORY_MB = env_int("LIBRARY_EXTRACT_MEMORY_MB", 512)
 # "Best match" ranks at most this many of a search's most recently added matches; above it the
 # total is an estimate (see hub/library/search.py).
 LIBRARY_RANK_WINDOW = env_int("LIBRARY_RANK_WINDOW", 1000)
+# How long a rendered page of search results may be kept unused. Any change to the library or
+# to who may see it makes new copies at once (see hub/library/caching.py).
+LIBRARY_RESULTS_SECONDS = env_int("LIBRARY_RESULTS_SECONDS", 600)
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

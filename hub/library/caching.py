@@ -3,18 +3,22 @@
 Rendering a page of search results (matching, access rules, facets, twenty highlighted
 snippets) costs tens of milliseconds; most people who search share their access with many
 others (every visitor; every plain member of the same organisations). ``hub.policy``
-names such a group (``policy.library_audience``); a rendered page of results is kept per
-process under a key made of that name, the query as the search understood it, and the
-library's version. Any change that can alter what a search finds, shows or lets someone
-see makes a new version, so later searches render afresh (in another web process, within a
-second; see ``hub.core.fragments``). People whose view is their own (staff, approvers,
-anyone holding a grant) get a name of their own, so their copies serve only them, and a
-copy made for someone holding a grant with an end date is dropped before that date.
+names such a group (``policy.library_audience``); a rendered page of results is kept under a
+key made of that name, the query as the search understood it, and the library's version, in
+each web process and in a cache table all processes share (``CACHES["library_results"]``), so
+a search rendered by one process serves the others too. Any change that can alter what a
+search finds, shows or lets someone see makes a new version, so later searches render afresh
+(in another web process, within a second; see ``hub.core.fragments``). People whose view is
+their own (staff, approvers, anyone holding a grant) get a name of their own, so their copies
+serve only them, and a copy made for someone holding a grant with an end date is dropped
+before that date, in every process.
 """
 
 import hashlib
 import json
+import time
 
+from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -23,7 +27,9 @@ from django.utils import timezone
 from hub.core import fragments
 
 LIBRARY = "library.search"
-SECONDS = fragments.FRAGMENT_SECONDS
+# A copy is correct until the library's version moves (or a grant it was made for ends, see
+# ``lifetime``), so the clock only bounds how long unused copies take up room.
+SECONDS = settings.LIBRARY_RESULTS_SECONDS
 
 
 def changed(**kwargs) -> None:
@@ -31,6 +37,8 @@ def changed(**kwargs) -> None:
     Now, and again after the commit, so a search that ran in between (and still read the
     old rows) cannot leave its copy behind as the current one."""
     fragments.bump(LIBRARY)
+    # Copies made under the old version can never be read again: free their room now.
+    _shared().clear()
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(lambda: fragments.bump(LIBRARY))
 
@@ -43,6 +51,8 @@ def key(audience: str, query) -> str:
         "languages": sorted(query.languages), "organisations": sorted(query.organisations),
         "year_from": query.year_from, "year_to": query.year_to, "sort": query.sort,
         "page": query.page, "per_page": query.per_page,
+        # Processes started with another window (during a new release, say) share the table.
+        "window": settings.LIBRARY_RANK_WINDOW,
     }
     digest = hashlib.sha256(json.dumps([audience, wanted], sort_keys=True).encode()).hexdigest()
     return f"library:results:{fragments.version(LIBRARY)}:{digest}"
@@ -73,6 +83,34 @@ def query_key(address: str) -> str:
 
 def _store():
     return caches["template_fragments"]
+
+
+def _shared():
+    return caches["library_results"]
+
+
+def results_get(cache_key: str) -> str | None:
+    """A rendered page of results kept by this process or, failing that, by any process."""
+    html = _store().get(cache_key)
+    if html is not None:
+        return html
+    kept = _shared().get(cache_key)
+    if kept is None:
+        return None
+    until, html = kept
+    seconds = int(until - time.time())
+    if seconds <= 0:
+        return None
+    _store().set(cache_key, html, timeout=seconds)
+    return html
+
+
+def results_put(cache_key: str, html: str, seconds: int) -> None:
+    """Keep a rendered page of results here and for every other process, for ``seconds``
+    (which ``lifetime`` works out) and never longer, wherever it is read from."""
+    if seconds > 0:
+        _store().set(cache_key, html, timeout=seconds)
+        _shared().set(cache_key, (time.time() + seconds, html), timeout=seconds)
 
 
 def get(cache_key: str) -> str | None:

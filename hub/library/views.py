@@ -1,4 +1,5 @@
 from datetime import datetime, time
+from functools import cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -119,18 +120,28 @@ def _results_html(user, query: search.Query) -> str:
     })
 
 
+# The search page's own links, worked out once per process: they never change while it runs.
+HOME_URLS = ("feed", "home", "contribute", "mine", "my_requests", "curation", "inbox",
+             "access_log")
+
+
+@cache
+def _home_urls() -> dict[str, str]:
+    return {name: reverse(f"library:{name}") for name in HOME_URLS}
+
+
 def home(request):
     """Search and browse. People with the same access (``policy.library_audience``) share
     one rendered copy of each page of results until the library changes."""
     query = _understood(request)
     person = caching.person(request.user, _person)
     key = caching.key(person["audience"], query)
-    results_html = caching.get(key)
+    results_html = caching.results_get(key)
     if results_html is None:
         results_html = _results_html(request.user, query)
-        caching.put(key, results_html, caching.lifetime(person["until"]))
+        caching.results_put(key, results_html, caching.lifetime(person["until"]))
     return render(request, "library/home.html", {
-        "query": query, "results_html": mark_safe(results_html),  # noqa: S308  # nosec B308 B703  # rendered by our own template
+        "query": query, "urls": _home_urls(), "results_html": mark_safe(results_html),  # noqa: S308  # nosec B308 B703  # rendered by our own template
         **{name: person[name] for name in ("can_contribute", "can_curate", "has_inbox")},
     })
 

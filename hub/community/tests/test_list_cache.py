@@ -81,7 +81,9 @@ def test_organisers_see_their_drafts_and_never_a_shared_copy(world):
     # Becoming an editor moves a member off the shared copy at once.
     newcomer = MembershipFactory(organisation=world.org_a, role=Membership.Role.MEMBER).user
     assert "Alpha draft" not in page_for(newcomer)
-    Membership.objects.filter(user=newcomer).update(role=Membership.Role.EDITOR)
+    membership = Membership.objects.get(user=newcomer)
+    membership.role = Membership.Role.EDITOR
+    membership.save()
     policy.forget(newcomer)
     assert "Alpha draft" in page_for(newcomer)
 

@@ -16,7 +16,8 @@ from hub.members.tests.factories import enrol_mfa
 
 pytestmark = pytest.mark.django_db
 
-# Sign-in brings two queries on every page (the session, then the person).
+# Sign-in brings two queries on every page: the session, then the person (or, when this process
+# keeps them, the people version: hub/members/caching.py).
 SIGNED_IN = 2
 
 

@@ -12,6 +12,8 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.cache import caches
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -169,6 +171,50 @@ def test_people_with_their_own_view_never_share(library, renders):
     Grant.objects.create(resource=item, user=outsider)
     assert item.pk in page(outsider, "secretword")[0]
     assert item.pk not in page(UserFactory(), "secretword")[0]
+
+
+def test_a_copy_rendered_by_one_process_serves_the_others(library, renders):
+    """Another web process starts with nothing of its own (its local copies are empty) and is
+    served the copy the first process left in the shared table; after a change to the library
+    neither copy is used, and the shared table is emptied."""
+    owner, other, resources = library
+    editor = MembershipFactory(organisation=owner, role=Membership.Role.ADMIN).user
+    enrol_mfa(editor)
+    draft = ResourceFactory(organisation=owner, title="Lighthouse draft",
+                            status=Resource.Status.SUBMITTED, published_at=None)
+    add_text_file(draft, "the draft's own text")
+    first, second, third = UserFactory(), UserFactory(), UserFactory()
+    assert page(first)[:2] == allowed(first)
+    assert _shared_rows() == 1
+    caches["template_fragments"].clear()  # as if in another process
+    assert page(second)[:2] == allowed(second)
+    assert len(renders) == 1
+    services.resource_publish(resource=draft, actor=editor)
+    assert _shared_rows() == 0
+    caches["template_fragments"].clear()
+    ids, total, _ = page(third)
+    assert (ids, total) == allowed(third)
+    assert draft.pk in ids
+    assert len(renders) == 2
+
+
+def _shared_rows() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM hub_library_results")
+        return cursor.fetchone()[0]
+
+
+def test_a_shared_copy_keeps_its_deadline_in_every_process():
+    """A copy made for someone whose grant ends soon is dropped then, even when another process
+    takes it from the shared table after it was made."""
+    caching.results_put("library:results:test", "<p>kept</p>", 2)
+    caches["template_fragments"].clear()
+    assert caching.results_get("library:results:test") == "<p>kept</p>"
+    time.sleep(2.1)
+    caches["template_fragments"].clear()
+    assert caching.results_get("library:results:test") is None
+    caching.results_put("library:results:none", "<p>never</p>", 0)
+    assert caching.results_get("library:results:none") is None
 
 
 # --- What makes a new version ----------------------------------------------------------------

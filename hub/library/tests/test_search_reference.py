@@ -235,8 +235,9 @@ def test_search_page_says_when_facet_counts_are_estimates(library, monkeypatch):
     assert 'id="facet-estimate"' not in exact
     monkeypatch.setattr(search, "EXACT_FACETS", 4)
     monkeypatch.setattr(search, "FACET_SAMPLE", 4)
-    # A shared copy of the results follows changes to the data, not to the code's settings.
+    # A shared copy of the results follows changes to the data, not to the code's constants.
     caches["template_fragments"].clear()
+    caches["library_results"].clear()
     estimated = client.get(reverse("library:home"), {"q": "harbour"}).content.decode()
     assert "(about " in estimated
     assert 'id="facet-estimate"' in estimated

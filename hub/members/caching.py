@@ -1,0 +1,73 @@
+"""Who a signed-in person is, kept per web process between their requests.
+
+Every signed-in request needs the person's account row and, for the header and the access
+rules, their role in each organisation (and, for people who hold powers, whether they use
+two-step sign-in). Asking the database for those costs more than the rest of a small page.
+Each process keeps them under the current *people version*, a value in the shared cache
+(``CACHES["default"]``) that every change to an account, a membership or a two-step device
+replaces. The version is read afresh on every request, so a change made in one process counts
+in every other at once: a kept copy is never used after the version it was made under.
+"""
+
+import uuid
+
+from django.core.cache import cache, caches
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+VERSION_KEY = "people:version"
+# A kept copy also ends by the clock, so a process that sees few requests does not hold
+# rows for long; the version, not this, is what keeps copies correct.
+SECONDS = 300
+
+
+def _local():
+    return caches["people"]
+
+
+def version() -> str:
+    """The people version as the shared cache holds it now, made on first use."""
+    current = cache.get(VERSION_KEY)
+    if current is None:
+        current = uuid.uuid4().hex
+        # Another process may have made one at the same moment: theirs wins if it was first.
+        if not cache.add(VERSION_KEY, current, timeout=None):
+            current = cache.get(VERSION_KEY) or current
+    return current
+
+
+def changed(**kwargs) -> None:
+    """An account, membership or two-step device changed: stop using every kept copy. Now,
+    and again after the commit, so a request that read the old rows in between cannot leave
+    its copy behind under the version that follows the change."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None))
+
+
+def person(pk, load):
+    """What ``load(pk)`` gives for this person (a dict of plain values, or None when there is
+    no such account), kept per process under the current people version."""
+    key = f"people:{version()}:{pk}"
+    known = _local().get(key)
+    if known is None:
+        known = load(pk)
+        if known is not None:
+            _local().set(key, known, timeout=SECONDS)
+    return known
+
+
+def connect() -> None:
+    """A new people version on every write to what ``person`` keeps: accounts, memberships
+    (roles), two-step sign-in devices, and the account's groups and permissions."""
+    from allauth.mfa.models import Authenticator
+    from django.contrib.auth import get_user_model
+
+    from hub.members.models import Membership
+
+    user_model = get_user_model()
+    for model in (user_model, Membership, Authenticator):
+        post_save.connect(changed, sender=model, dispatch_uid=f"people-{model.__name__}")
+        post_delete.connect(changed, sender=model, dispatch_uid=f"people-del-{model.__name__}")
+    for through in (user_model.groups.through, user_model.user_permissions.through):
+        m2m_changed.connect(changed, sender=through, dispatch_uid=f"people-m2m-{through.__name__}")
