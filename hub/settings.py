@@ -166,9 +166,6 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "hub_cache",
     },
-    # Rendered fragments that many people share ({% cache %}), kept in each web process: their
-    # keys hold a version from the shared cache above, so every process stops using a copy as
-    # soon as what it shows changes (see hub/core/fragments.py).
     # Signed-in people's accounts and roles, kept per process under a version in the shared
     # cache that every change to them replaces (see hub/members/caching.py).
     "people": {
@@ -183,6 +180,9 @@ CACHES = {
         "LOCATION": "hub_library_results",
         "OPTIONS": {"MAX_ENTRIES": env_int("LIBRARY_RESULTS_KEPT", 5000)},
     },
+    # Rendered fragments that many people share ({% cache %}), kept in each web process: their
+    # keys hold a version from the shared cache above, so every process stops using a copy as
+    # soon as what it shows changes (see hub/core/fragments.py).
     "template_fragments": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "hub-fragments",

@@ -8,9 +8,14 @@ has started). Who belongs to which audience is the policy's decision (``hub.poli
 this module's.
 """
 
+import hashlib
 import uuid
+from functools import cache as once
+from pathlib import Path
 
 from django.core.cache import cache, caches
+
+CODE = Path(__file__).resolve().parent.parent
 
 FRAGMENT_SECONDS = 60
 # Each process remembers a version it read for this long before asking the shared cache
@@ -45,3 +50,16 @@ def bump(name: str) -> None:
     """Something the fragments show has changed: stop using every copy made so far."""
     cache.set(_key(name), uuid.uuid4().hex, timeout=None)
     _local().delete(_key(name))
+
+
+@once
+def code_stamp() -> str:
+    """A digest of the hub's code and templates as this process loaded them, for copies kept
+    where other releases can read them (a table shared by every process): a copy rendered by
+    other code is never served, during a rolling release or after one."""
+    digest = hashlib.sha256()
+    for path in sorted(CODE.rglob("*")):
+        if path.suffix in {".py", ".html"} and "tests" not in path.parts:
+            digest.update(str(path.relative_to(CODE)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -25,6 +25,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
 from hub.core import fragments
+from hub.members import caching as people
 
 LIBRARY = "library.search"
 # A copy is correct until the library's version moves (or a grant it was made for ends, see
@@ -32,10 +33,13 @@ LIBRARY = "library.search"
 SECONDS = settings.LIBRARY_RESULTS_SECONDS
 
 
-def changed(**kwargs) -> None:
+def changed(sender=None, update_fields=None, **kwargs) -> None:
     """Something a search can find, show or hide changed: stop using every shared copy.
     Now, and again after the commit, so a search that ran in between (and still read the
-    old rows) cannot leave its copy behind as the current one."""
+    old rows) cannot leave its copy behind as the current one. A two-step device stamped
+    as used at sign-in changes nothing a search shows."""
+    if sender is not None and people.bookkeeping_only(sender, update_fields):
+        return
     fragments.bump(LIBRARY)
     # Copies made under the old version can never be read again: free their room now.
     _shared().clear()
@@ -54,13 +58,15 @@ def key(audience: str, query) -> str:
         # Processes started with another window (during a new release, say) share the table.
         "window": settings.LIBRARY_RANK_WINDOW,
     }
-    digest = hashlib.sha256(json.dumps([audience, wanted], sort_keys=True).encode()).hexdigest()
+    # The shared table outlives a release: copies rendered by other code are never served.
+    digest = hashlib.sha256(json.dumps([audience, wanted, fragments.code_stamp()],
+                                       sort_keys=True).encode()).hexdigest()
     return f"library:results:{fragments.version(LIBRARY)}:{digest}"
 
 
 def person(user, work_out):
     """What the search page needs to know about a signed-in person (``work_out(user)``: their
-    audience and the library links they get), kept per process for a minute at most. Every
+    audience and the library links they get), kept per process for ``SECONDS`` at most. Every
     fact it is worked out from makes a new library version when it changes (memberships,
     grants, contributions, organisations, two-step sign-in), except those on the person's own
     row, which are part of the key; a grant ending by the clock ends the copy first."""
@@ -118,7 +124,7 @@ def get(cache_key: str) -> str | None:
 
 
 def lifetime(until) -> int:
-    """Seconds a copy may be kept: a minute, or less when the access it was made for ends
+    """Seconds a copy may be kept: ``SECONDS``, or less when the access it was made for ends
     by the clock first (a grant expires); 0 when it must not be kept at all."""
     if until is None:
         return SECONDS

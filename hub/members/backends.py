@@ -18,7 +18,9 @@ def _load(pk) -> dict | None:
         user = model._default_manager.get(pk=pk)
     except model.DoesNotExist:
         return None
-    fields = [f.attname for f in model._meta.concrete_fields]
+    # Every field but the last sign-in, which signing in changes without a new people version:
+    # left deferred, it is read afresh if anything asks, and a save leaves it alone.
+    fields = [f.attname for f in model._meta.concrete_fields if f.attname != "last_login"]
     return {"fields": fields, "values": [getattr(user, name) for name in fields],
             "facts": policy.facts_to_keep(user)}
 

@@ -5,8 +5,9 @@ rules, their role in each organisation (and, for people who hold powers, whether
 two-step sign-in). Asking the database for those costs more than the rest of a small page.
 Each process keeps them under the current *people version*, a value in the shared cache
 (``CACHES["default"]``) that every change to an account, a membership or a two-step device
-replaces. The version is read afresh on every request, so a change made in one process counts
-in every other at once: a kept copy is never used after the version it was made under.
+removes (a new one is made when next asked for). The version is read afresh on every request
+and is removed inside the writer's own transaction, so the change and the new version reach
+every process together: a kept copy is never used after the version it was made under.
 """
 
 import uuid
@@ -19,6 +20,11 @@ VERSION_KEY = "people:version"
 # A kept copy also ends by the clock, so a process that sees few requests does not hold
 # rows for long; the version, not this, is what keeps copies correct.
 SECONDS = 300
+# Saves that only record when something was last used: signing in stamps the account, using a
+# two-step device stamps the device. Neither changes who the person is or what they may do,
+# and both happen at every sign-in, so they keep the version (``last_login`` is never kept:
+# see hub/members/backends.py).
+BOOKKEEPING = {"User": {"last_login"}, "Authenticator": {"last_used_at"}}
 
 
 def _local():
@@ -36,13 +42,24 @@ def version() -> str:
     return current
 
 
-def changed(**kwargs) -> None:
-    """An account, membership or two-step device changed: stop using every kept copy. Now,
-    and again after the commit, so a request that read the old rows in between cannot leave
-    its copy behind under the version that follows the change."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+def bookkeeping_only(sender, update_fields) -> bool:
+    """Whether a save wrote nothing but a last-used stamp (see ``BOOKKEEPING``)."""
+    stamps = BOOKKEEPING.get(sender.__name__)
+    return bool(stamps and update_fields and set(update_fields) <= stamps)
+
+
+def changed(sender=None, update_fields=None, **kwargs) -> None:
+    """An account, membership or two-step device changed: stop using every kept copy.
+
+    The version is deleted rather than replaced: a failed delete raises (a failed ``set`` in
+    Django's database cache passes silently), so a change cannot commit while processes go on
+    using copies made before it. Deleted again after the commit, for caches outside the
+    database, where a request could read the old rows after the first delete."""
+    if sender is not None and bookkeeping_only(sender, update_fields):
+        return
+    cache.delete(VERSION_KEY)
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None))
+        transaction.on_commit(lambda: cache.delete(VERSION_KEY))
 
 
 def person(pk, load):
@@ -58,8 +75,8 @@ def person(pk, load):
 
 
 def connect() -> None:
-    """A new people version on every write to what ``person`` keeps: accounts, memberships
-    (roles), two-step sign-in devices, and the account's groups and permissions."""
+    """Remove the people version on every write to what ``person`` keeps: accounts,
+    memberships (roles), two-step sign-in devices, and the account's groups and permissions."""
     from allauth.mfa.models import Authenticator
     from django.contrib.auth import get_user_model
 

@@ -402,6 +402,11 @@ def erase(user) -> dict[str, int]:
     user.save()
     user.groups.clear()
     user.user_permissions.clear()
+    # Rendered search results kept for someone with their own view of the library hold the
+    # words they searched for: drop every kept copy.
+    from hub.library import caching as library_caching
+
+    library_caching.changed()
     return counts
 
 

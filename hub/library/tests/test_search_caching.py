@@ -360,3 +360,30 @@ def test_bad_filters_still_get_their_message_from_a_kept_meaning(library):
         body = client.get(reverse("library:home"), {"q": "lighthouse", "year_from": "1200"},
                           follow=True).content.decode()
         assert "Some of the filters could not be used" in body
+
+
+def test_erasing_a_person_drops_every_kept_copy(library):
+    """A copy kept for someone with their own view of the library holds the words they searched
+    for: erasing them leaves none behind in the shared table (and a new library version makes
+    any copy in a process's memory unreachable until it expires)."""
+    from hub.members import personal_data
+
+    owner, other, resources = library
+    outsider = UserFactory()
+    Grant.objects.create(resource=resources[(Tier.RESTRICTED, Tier.RESTRICTED, "owner")],
+                         user=outsider)
+    page(outsider, "secretword")
+    assert _shared_rows() >= 1
+    personal_data.erase(outsider)
+    assert _shared_rows() == 0
+
+
+def test_copies_from_other_code_are_never_served(library, monkeypatch):
+    """The shared table outlives a release: a copy's key names the code that rendered it."""
+    from hub.core import fragments
+
+    query = search.Query(text="x")
+    first = caching.key("member", query)
+    assert caching.key("member", query) == first
+    monkeypatch.setattr(fragments, "code_stamp", lambda: "another-release")
+    assert caching.key("member", query) != first

@@ -114,3 +114,34 @@ def test_a_session_for_a_missing_account_is_no_one():
     home(client)
     User.objects.filter(pk=person.pk).delete()
     assert "Sign out" not in home(client)
+
+
+def test_signing_in_keeps_everyone_elses_copy():
+    """Signing in stamps the account's last sign-in and the two-step device's last use: neither
+    changes who anyone is, so neither makes a new people version (nor empties the library's
+    shared results). Any other save of the same rows does."""
+    from allauth.mfa.models import Authenticator
+    from django.contrib.auth.models import update_last_login
+
+    person = UserFactory()
+    enrol_mfa(person)
+    before = caching.version()
+    update_last_login(None, person)
+    device = Authenticator.objects.filter(user=person).first()
+    device.record_usage()
+    assert caching.version() == before
+    person.is_moderator = True
+    person.save(update_fields=["is_moderator", "last_login"])
+    assert caching.version() != before
+
+
+def test_a_kept_person_reads_their_last_sign_in_afresh():
+    """The last sign-in is never kept: asked for, it is read from the row, so a save of the
+    kept person cannot write an old value back."""
+    client = signed_in(MembershipFactory().user)
+    home(client)
+    request = client.get("/").wsgi_request
+    user = get_user(request)
+    assert "last_login" in user.get_deferred_fields()
+    fresh = User.objects.get(pk=user.pk).last_login
+    assert user.last_login == fresh
