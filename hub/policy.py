@@ -72,14 +72,16 @@ def org_roles(user) -> dict[int, str]:
 
 # What a web process may keep about a person between their requests (``hub.members.caching``):
 # facts read from their account, memberships and two-step devices only.
-KEPT_FACTS = ("_hub_org_roles", "_hub_mfa")
+KEPT_FACTS = ("_hub_org_roles", "_hub_mfa", "_hub_partner")
 
 
 def facts_to_keep(user) -> dict:
-    """The person's roles (and, for people who hold powers, whether they use two-step sign-in),
+    """The person's roles, whether one of their organisations is a partner (every library page
+    asks) and, for people who hold powers, whether they use two-step sign-in (every page asks),
     worked out now, as plain values that can be kept and given back with ``recall``."""
-    if holds_powers(user):  # every page asks them whether they use two-step sign-in
+    if holds_powers(user):
         mfa_enrolled(user)
+    is_partner_member(user)
     return {name: getattr(user, name) for name in KEPT_FACTS if hasattr(user, name)}
 
 

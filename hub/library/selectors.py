@@ -1,6 +1,6 @@
 """Reads of the library that views share, each filtered by the policy."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 
 from hub import policy
 from hub.core.models import AuditEvent
@@ -8,12 +8,19 @@ from hub.library.models import AccessRequest, Decision, Grant, Resource, Resourc
 
 
 def resource_for(user, pk: int) -> Resource | None:
-    """One resource, or None when it does not exist or this person may not see it."""
-    return (policy.visible_resources(user, Resource.objects.all())
-            .select_related("organisation", "contributor__profile", "access_rule")
-            .prefetch_related("themes", "audiences",
-                              Prefetch("files", ResourceFile.objects.order_by("created", "id")))
-            .filter(pk=pk).first())
+    """One resource, or None when it does not exist or this person may not see it.
+
+    Read by its key and judged by the policy's rule for one resource (the twin of
+    ``visible_resources``, which lists use): cheaper than asking the database to apply the
+    list's condition to a single row."""
+    resource = (Resource.objects.select_related("organisation", "contributor__profile",
+                                                "access_rule")
+                .filter(pk=pk).first())
+    if resource is None or not policy.can_view_resource(user, resource):
+        return None
+    prefetch_related_objects([resource], "themes", "audiences",
+                             Prefetch("files", ResourceFile.objects.order_by("created", "id")))
+    return resource
 
 
 def my_contributions(user):

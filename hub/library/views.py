@@ -159,7 +159,7 @@ def detail(request, pk):
     user = request.user
     files_open = policy.can_read_files(user, resource)
     pending = None
-    if user.is_authenticated:
+    if user.is_authenticated and not files_open:  # shown only beside closed files
         pending = AccessRequest.objects.filter(
             resource=resource, requester=user, status=AccessRequest.Status.PENDING).first()
     return render(request, "library/detail.html", {

@@ -1,13 +1,14 @@
 """Who a signed-in person is, kept per web process between their requests.
 
 Every signed-in request needs the person's account row and, for the header and the access
-rules, their role in each organisation (and, for people who hold powers, whether they use
-two-step sign-in). Asking the database for those costs more than the rest of a small page.
-Each process keeps them under the current *people version*, a value in the shared cache
-(``CACHES["default"]``) that every change to an account, a membership or a two-step device
-removes (a new one is made when next asked for). The version is read afresh on every request
-and is removed inside the writer's own transaction, so the change and the new version reach
-every process together: a kept copy is never used after the version it was made under.
+rules, their role in each organisation, whether one of those is a partner and (for people who
+hold powers) whether they use two-step sign-in. Asking the database for those costs more than
+the rest of a small page. Each process keeps them under the current *people version*, a value
+in the shared cache (``CACHES["default"]``) that every change to an account, a membership, an
+organisation or a two-step device removes (a new one is made when next asked for). The version
+is read afresh on every request and is removed inside the writer's own transaction, so the
+change and the new version reach every process together: a kept copy is never used after the
+version it was made under.
 """
 
 import uuid
@@ -76,14 +77,15 @@ def person(pk, load):
 
 def connect() -> None:
     """Remove the people version on every write to what ``person`` keeps: accounts,
-    memberships (roles), two-step sign-in devices, and the account's groups and permissions."""
+    memberships (roles), organisations (partner standing), two-step sign-in devices, and the
+    account's groups and permissions."""
     from allauth.mfa.models import Authenticator
     from django.contrib.auth import get_user_model
 
-    from hub.members.models import Membership
+    from hub.members.models import Membership, Organisation
 
     user_model = get_user_model()
-    for model in (user_model, Membership, Authenticator):
+    for model in (user_model, Membership, Organisation, Authenticator):
         post_save.connect(changed, sender=model, dispatch_uid=f"people-{model.__name__}")
         post_delete.connect(changed, sender=model, dispatch_uid=f"people-del-{model.__name__}")
     for through in (user_model.groups.through, user_model.user_permissions.through):

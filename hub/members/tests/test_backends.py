@@ -145,3 +145,23 @@ def test_a_kept_person_reads_their_last_sign_in_afresh():
     assert "last_login" in user.get_deferred_fields()
     fresh = User.objects.get(pk=user.pk).last_login
     assert user.last_login == fresh
+
+
+def test_an_organisation_made_a_partner_counts_at_once():
+    """Partner standing is kept with the person: a member's next request after staff make
+    their organisation a partner opens partners-only resources, and closes them again after."""
+    from hub.library.models import Tier
+    from hub.library.tests.factories import ResourceFactory
+
+    membership = MembershipFactory()
+    organisation = membership.organisation
+    staff = UserFactory(is_staff=True)
+    enrol_mfa(staff)
+    item = ResourceFactory(metadata_tier=Tier.PARTNERS, file_tier=Tier.PARTNERS)
+    client = signed_in(membership.user)
+    assert client.get(f"/library/{item.pk}/").status_code == 404
+    services.organisation_update(organisation=organisation, actor=staff, is_partner=True)
+    assert client.get(f"/library/{item.pk}/").status_code == 200
+    organisation.refresh_from_db()
+    services.organisation_update(organisation=organisation, actor=staff, is_partner=False)
+    assert client.get(f"/library/{item.pk}/").status_code == 404
