@@ -386,5 +386,9 @@ LOGGING = {
     "filters": {"redact": {"()": "hub.core.redaction.RedactingFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint reports each step of every PDF (and of its own stylesheets at import).
+        "weasyprint": {"level": "WARNING"},
+    },
 }
