@@ -71,7 +71,8 @@ def org_roles(user) -> dict[int, str]:
 
 
 # What a web process may keep about a person between their requests (``hub.members.caching``):
-# facts read from their account, memberships and two-step devices only.
+# facts read from their account, memberships, organisations and two-step devices only (a
+# change to any of those makes a new people version).
 KEPT_FACTS = ("_hub_org_roles", "_hub_mfa", "_hub_partner")
 
 

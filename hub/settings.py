@@ -166,8 +166,8 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "hub_cache",
     },
-    # Signed-in people's accounts and roles, kept per process under a version in the shared
-    # cache that every change to them replaces (see hub/members/caching.py).
+    # Signed-in people's accounts, roles and partner standing, kept per process under a version
+    # in the shared cache that every change to them removes (see hub/members/caching.py).
     "people": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "hub-people",

@@ -7,8 +7,8 @@ class MembersConfig(AppConfig):
     verbose_name = "Members and organisations"
 
     def ready(self):
-        # Signed-in people are kept per web process until their account, roles or two-step
-        # devices change (hub/members/caching.py).
+        # Signed-in people are kept per web process until their account, memberships,
+        # organisations or two-step devices change (hub/members/caching.py).
         from hub.members import caching
 
         caching.connect()

@@ -173,16 +173,22 @@ def test_people_with_their_own_view_never_share(library, renders):
     assert item.pk not in page(UserFactory(), "secretword")[0]
 
 
-def test_a_copy_rendered_by_one_process_serves_the_others(library, renders):
-    """Another web process starts with nothing of its own (its local copies are empty) and is
-    served the copy the first process left in the shared table; after a change to the library
-    neither copy is used, and the shared table is emptied."""
-    owner, other, resources = library
+def _editor_and_draft(owner):
+    """An admin of ``owner`` (enrolled in two-step sign-in) and a submitted draft with text."""
     editor = MembershipFactory(organisation=owner, role=Membership.Role.ADMIN).user
     enrol_mfa(editor)
     draft = ResourceFactory(organisation=owner, title="Lighthouse draft",
                             status=Resource.Status.SUBMITTED, published_at=None)
     add_text_file(draft, "the draft's own text")
+    return editor, draft
+
+
+def test_a_copy_rendered_by_one_process_serves_the_others(library, renders):
+    """Another web process starts with nothing of its own (its local copies are empty) and is
+    served the copy the first process left in the shared table; after a change to the library
+    neither copy is used, and the shared table is emptied."""
+    owner, other, resources = library
+    editor, draft = _editor_and_draft(owner)
     first, second, third = UserFactory(), UserFactory(), UserFactory()
     assert page(first)[:2] == allowed(first)
     assert _shared_rows() == 1
@@ -228,16 +234,12 @@ def _shared_then(change, check, text="lighthouse"):
     second = UserFactory()
     ids, total, body = page(second, text)
     assert (ids, total) == allowed(second, text)
-    check(ids, total, body)
+    assert check(ids, total, body)
 
 
 def test_publishing_and_unpublishing_make_a_new_version(library):
     owner, other, resources = library
-    editor = MembershipFactory(organisation=owner, role=Membership.Role.ADMIN).user
-    enrol_mfa(editor)
-    draft = ResourceFactory(organisation=owner, title="Lighthouse draft",
-                            status=Resource.Status.SUBMITTED, published_at=None)
-    add_text_file(draft, "the draft's own text")
+    editor, draft = _editor_and_draft(owner)
 
     def publish():
         services.resource_publish(resource=draft, actor=editor)
